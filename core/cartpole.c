@@ -1,0 +1,2 @@
+/* cartpole.c — to be written */
+#include "cartpole.h"

@@ -1,0 +1,2 @@
+/* ckpt.c — to be written */
+#include "ckpt.h"

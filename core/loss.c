@@ -1,0 +1,2 @@
+/* loss.c — to be written */
+#include "loss.h"

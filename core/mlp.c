@@ -1,0 +1,2 @@
+/* mlp.c — to be written */
+#include "mlp.h"
