@@ -1,0 +1,15 @@
+add_executable(test_learn_local ${CMAKE_CURRENT_LIST_DIR}/test_learn_local.c)
+target_link_libraries(test_learn_local PRIVATE kdqn_learner_core)
+add_test(NAME learn_local COMMAND test_learn_local 1 5 4)
+set_tests_properties(learn_local PROPERTIES LABELS "integration" TIMEOUT 600)
+
+add_executable(test_nstep ${CMAKE_CURRENT_LIST_DIR}/test_nstep.c)
+target_link_libraries(test_nstep PRIVATE kdqn_core)
+add_test(NAME nstep COMMAND test_nstep)
+set_tests_properties(nstep PROPERTIES LABELS "unit" TIMEOUT 30)
+
+add_executable(test_ingest ${CMAKE_CURRENT_LIST_DIR}/test_ingest.c ${CMAKE_SOURCE_DIR}/learner/ingest.c)
+target_include_directories(test_ingest PRIVATE ${CMAKE_SOURCE_DIR}/learner)
+target_link_libraries(test_ingest PRIVATE kdqn_core kdqn_proto)
+add_test(NAME ingest COMMAND test_ingest)
+set_tests_properties(ingest PROPERTIES LABELS "unit;fault" TIMEOUT 30)
