@@ -475,13 +475,16 @@ static int learner_lost(actor_t *a, double now)
     return 1;
 }
 
-/* Sends a->buf. When the PUSH high-water mark is hit: if !must, drops the
- * message (SEND_DROPPED); else waits in short polls, still draining the SUB
- * socket, until it goes out, a stop arrives or the stop flag is set
- * (SEND_STOPPED), or the learner times out (ACTOR_ETIMEOUT). */
-static int actor_send(actor_t *a, int must)
+/* Sends a->buf. When the PUSH high-water mark is hit:
+ *   wait_s == 0  drops the message (SEND_DROPPED);
+ *   wait_s > 0   waits up to wait_s seconds, then drops it (used on the way out);
+ *   wait_s < 0   waits in short polls, still draining the SUB socket, until it
+ *                goes out, a stop arrives or the stop flag is set (SEND_STOPPED),
+ *                or the learner times out (ACTOR_ETIMEOUT). */
+static int actor_send(actor_t *a, double wait_s)
 {
     int waited = 0;
+    const double until = wait_s > 0 ? log_now() + wait_s : 0.0;
     for (;;) {
         if (zmq_send(a->push, a->buf.data, a->buf.len, ZMQ_DONTWAIT) >= 0)
             return 0;
@@ -489,10 +492,18 @@ static int actor_send(actor_t *a, int must)
             LOG_ERROR("send to learner: %s", zmq_strerror(errno));
             return ACTOR_EZMQ;
         }
-        if (!must)
+        if (wait_s == 0)
             return SEND_DROPPED;
         if (!waited++)
             a->st.send_waits++;
+        if (wait_s > 0) {
+            const double left = until - log_now();
+            if (left <= 0)
+                return SEND_DROPPED;
+            zmq_pollitem_t item = {a->push, 0, ZMQ_POLLOUT, 0};
+            zmq_poll(&item, 1, left < 0.05 ? (long)(left * 1000) + 1 : 50);
+            continue;
+        }
         if (a->stop_flag && *a->stop_flag)
             return SEND_STOPPED;
         zmq_pollitem_t items[2] = {{a->push, 0, ZMQ_POLLOUT, 0}, {a->sub, 0, ZMQ_POLLIN, 0}};
@@ -511,7 +522,7 @@ static int actor_send(actor_t *a, int must)
     }
 }
 
-static int actor_send_status(actor_t *a, int type, int must)
+static int actor_send_status(actor_t *a, int type, double wait_s)
 {
     proto_status_t s;
     memset(&s, 0, sizeof s);
@@ -533,13 +544,13 @@ static int actor_send_status(actor_t *a, int type, int must)
         LOG_ERROR("encode %s: %s", proto_type_name(type), proto_strerror(rc));
         return ACTOR_EPROTO;
     }
-    return actor_send(a, must);
+    return actor_send(a, wait_s);
 }
 
 /* Sends the first n pending rows (with every pending episode) as one batch and
  * shifts the rest to the front. The batch carries the OLDEST policy version
  * among its rows, so a batch labelled v holds only actions chosen by >= v. */
-static int actor_send_batch(actor_t *a, int n, int must)
+static int actor_send_batch(actor_t *a, int n, double wait_s)
 {
     uint64_t ver = a->b_ver[0];
     for (int i = 1; i < n; i++)
@@ -557,7 +568,7 @@ static int actor_send_batch(actor_t *a, int n, int must)
         LOG_ERROR("encode batch: %s", proto_strerror(rc));
         return ACTOR_EPROTO;
     }
-    rc = actor_send(a, must);
+    rc = actor_send(a, wait_s);
     if (rc)
         return rc;
     a->st.seq++;
@@ -694,7 +705,7 @@ int actor_run(actor_t *a, const volatile sig_atomic_t *stop)
     double next_hb = now + a->cfg.heartbeat_s;
     double next_stats = now + a->cfg.stats_interval_s, last_stats = now;
     uint64_t steps_at_stats = a->st.env_steps;
-    int rc = actor_send_status(a, PROTO_T_HELLO, 1);
+    int rc = actor_send_status(a, PROTO_T_HELLO, -1);
     LOG_INFO("actor %u: %d CartPole-v%d copies -> %s, weights from %s, eps %.4g%s, n-step %d",
              a->cfg.actor_id, a->cfg.n_envs, a->cfg.version == CARTPOLE_V0 ? 0 : 1, a->cfg.learner_ep,
              a->cfg.weights_ep, actor_epsilon(&a->cfg, 0), a->cfg.eps_schedule ? " (scheduled)" : "",
@@ -718,9 +729,9 @@ int actor_run(actor_t *a, const volatile sig_atomic_t *stop)
         }
         actor_step(a);
         while (rc == 0 && a->fill >= a->cfg.send_batch)
-            rc = actor_send_batch(a, a->cfg.send_batch, 1);
+            rc = actor_send_batch(a, a->cfg.send_batch, -1);
         if (rc == 0 && now >= next_hb) {
-            rc = actor_send_status(a, PROTO_T_HEARTBEAT, 0);
+            rc = actor_send_status(a, PROTO_T_HEARTBEAT, 0.0);
             if (rc == SEND_DROPPED)
                 rc = 0;
             next_hb = now + a->cfg.heartbeat_s;
@@ -740,10 +751,14 @@ int actor_run(actor_t *a, const volatile sig_atomic_t *stop)
         rc = 0;
     }
     if (rc == 0) {
-        /* what is pending goes out (best effort, never waits), then goodbye */
-        while (a->fill > 0) {
+        /* On a signal or max_env_steps what is pending still goes out (a learner
+         * that stopped has no use for it). The waits on the way out are bounded
+         * (0.3 s each + 1 s linger) so the process ends within 2 s. */
+        const double t_end = log_now() + 0.3;
+        while (a->st.stop != ACTOR_STOP_MESSAGE && a->fill > 0) {
             const int n = a->fill < a->cfg.send_batch ? a->fill : a->cfg.send_batch;
-            if (actor_send_batch(a, n, 0) != 0) {
+            const double left = t_end - log_now();
+            if (left <= 0 || actor_send_batch(a, n, left) != 0) {
                 LOG_INFO("dropped the last %d transitions (the learner is not reading)", a->fill);
                 break;
             }
@@ -755,7 +770,13 @@ int actor_run(actor_t *a, const volatile sig_atomic_t *stop)
                  (unsigned long long)a->st.env_steps, (unsigned long long)a->st.seq,
                  (unsigned long long)a->st.episodes, (unsigned long long)a->st.policy_version);
     }
-    actor_send_status(a, PROTO_T_GOODBYE, 0);
+    if (actor_send_status(a, PROTO_T_GOODBYE, 0.3) == SEND_DROPPED) {
+        /* expected after a stop message: the learner stops reading once it published it */
+        if (a->st.stop == ACTOR_STOP_MESSAGE)
+            LOG_DEBUG("goodbye not sent: the learner is not reading");
+        else
+            LOG_INFO("goodbye not sent: the learner is not reading");
+    }
     if (a->st.weights_bad || a->st.msgs_bad)
         LOG_INFO("dropped %llu bad weights and %llu other bad messages", (unsigned long long)a->st.weights_bad,
                  (unsigned long long)a->st.msgs_bad);

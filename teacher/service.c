@@ -5,8 +5,9 @@
  *              info_req ─▶ answer now
  *              status   ─▶ peer table
  *              anything else / invalid ─▶ error reply, rejected++
- *          ──▶ ONE forward over obs[0 .. states_used) (in infer_chunk rows)
- *          ──▶ per remembered query: softmax(q / T), encode, send
+ *          ──▶ ONE forward over obs[0 .. states_used) (in infer_chunk rows); each
+ *              query is answered (softmax(q / T), encode, send) as soon as its
+ *              last row has been evaluated
  *
  * Memory: every buffer is sized in teacher_service_new; a round never
  * allocates except the encode buffer growing to the largest reply once. */
@@ -443,18 +444,27 @@ static void forward_rows(teacher_service_t *s, size_t off, size_t n)
     }
 }
 
-/* Evaluates and answers every pending query, then empties the round. */
+/* Evaluates and answers every pending query, then empties the round.
+ * Batched: one pass over all the round's rows in infer_chunk chunks; a query
+ * is answered as soon as the chunk holding its last row is done, so the
+ * first replies leave while later rows are still being evaluated. */
 static void finish_round(teacher_service_t *s)
 {
     if (s->n_pend == 0)
         return;
-    const size_t A = (size_t)s->n_actions;
-    if (s->cfg.batching)
-        forward_rows(s, 0, s->states_used);
+    const size_t A = (size_t)s->n_actions, chunk = (size_t)s->cfg.infer_chunk;
+    size_t done = 0;   /* rows of this round evaluated so far (batched) */
     for (int i = 0; i < s->n_pend; i++) {
         pending_t *p = &s->pend[i];
-        if (!s->cfg.batching)
+        if (!s->cfg.batching) {
             forward_rows(s, p->off, p->n);
+        } else {
+            while (done < p->off + p->n) {
+                size_t b = s->states_used - done < chunk ? s->states_used - done : chunk;
+                forward_rows(s, done, b);
+                done += b;
+            }
+        }
         const float *q = s->q + p->off * A;
         loss_softmax(q, (int)p->n, (int)A, p->temperature, s->probs);
         proto_reply_t r = {.req_id = p->req_id, .n = p->n, .n_actions = (uint32_t)A, .q = q,
