@@ -26,14 +26,16 @@ if(KDQN_FUZZ)
   # its first corpus folder, so that is a scratch folder in the build tree and the
   # committed seeds (second folder) are only read.
   set(KDQN_ASAN_FUZZ_ENV ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=256)
+  set(KDQN_FUZZ_SECONDS 10 CACHE STRING "seconds each libFuzzer target runs under CTest")
   foreach(t peek status batch weights stop query reply info_req info error)
     set(scratch ${CMAKE_CURRENT_BINARY_DIR}/fuzz_work/${t})
     file(MAKE_DIRECTORY ${scratch})
     add_test(NAME fuzz_proto_${t}
              COMMAND ${CMAKE_COMMAND} -E env ${KDQN_ASAN_FUZZ_ENV}
-                     $<TARGET_FILE:fuzz_proto_${t}> -max_total_time=10 -rss_limit_mb=2048 -malloc_limit_mb=4096
+                     $<TARGET_FILE:fuzz_proto_${t}> -max_total_time=${KDQN_FUZZ_SECONDS} -rss_limit_mb=2048 -malloc_limit_mb=4096
                      -print_final_stats=1 ${scratch} ${CMAKE_SOURCE_DIR}/proto/fuzz/corpus/${t})
-    set_tests_properties(fuzz_proto_${t} PROPERTIES LABELS fuzz TIMEOUT 60)
+    math(EXPR fuzz_timeout "${KDQN_FUZZ_SECONDS} * 3 + 60")
+    set_tests_properties(fuzz_proto_${t} PROPERTIES LABELS fuzz TIMEOUT ${fuzz_timeout})
   endforeach()
 endif()
 
