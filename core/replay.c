@@ -19,20 +19,14 @@
  * (i.e. by the smallest P(i) sampled), so every weight is in (0, 1] and the
  * largest is exactly 1. N is the number of transitions held.
  *
- * The batch returned by replay_batch_new carries (privately) its max_batch and the
- * dims it was sized for; replay_sample must be given such a batch. */
+ * A batch records the max_batch and dims replay_batch_new sized it for;
+ * replay_sample checks them before writing. */
 #include "replay.h"
 
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    replay_batch_t pub;   /* first member: a replay_batch_t * points here */
-    int max_batch;
-    int obs_dim, n_actions;
-} batch_impl_t;
 
 const char *replay_strerror(int err)
 {
@@ -123,14 +117,13 @@ replay_batch_t *replay_batch_new(const replay_t *rb, int max_batch)
 {
     if (!rb || max_batch < 1)
         return NULL;
-    batch_impl_t *bi = calloc(1, sizeof *bi);
-    if (!bi)
+    replay_batch_t *b = calloc(1, sizeof *b);
+    if (!b)
         return NULL;
-    replay_batch_t *b = &bi->pub;
     size_t B = (size_t)max_batch;
-    bi->max_batch = max_batch;
-    bi->obs_dim = rb->obs_dim;
-    bi->n_actions = rb->n_actions;
+    b->max_batch = max_batch;
+    b->obs_dim = rb->obs_dim;
+    b->n_actions = rb->n_actions;
     b->obs = calloc(B * (size_t)rb->obs_dim, sizeof(float));
     b->next_obs = calloc(B * (size_t)rb->obs_dim, sizeof(float));
     b->action = calloc(B, sizeof(int32_t));
@@ -163,7 +156,7 @@ void replay_batch_destroy(replay_batch_t **bp)
     free(b->has_teacher);
     free(b->weight);
     free(b->serial);
-    free((batch_impl_t *)b);
+    free(b);
     *bp = NULL;
 }
 
@@ -290,8 +283,7 @@ int replay_sample(replay_t *rb, rng_t *rng, int B, float beta, replay_batch_t *o
 {
     if (!rb || !rng || !out || rb->size == 0 || B < 1)
         return REPLAY_EARG;
-    const batch_impl_t *bi = (const batch_impl_t *)out;
-    if (B > bi->max_batch || bi->obs_dim != rb->obs_dim || bi->n_actions != rb->n_actions)
+    if (B > out->max_batch || out->obs_dim != rb->obs_dim || out->n_actions != rb->n_actions)
         return REPLAY_EARG;
     double total = rb->prioritized ? rb->tree[1] : 0.0;
     out->B = B;

@@ -41,9 +41,11 @@ typedef struct {
     size_t leaves;         /* power of two >= capacity */
 } replay_t;
 
-/* A sampled batch; the caller owns the arrays (replay_batch_new sizes them). */
+/* A sampled batch, made by replay_batch_new (which sizes the arrays and records
+ * the capacity and dims replay_sample checks). */
 typedef struct {
     int B;
+    int max_batch, obs_dim, n_actions; /* what the arrays were sized for */
     float *obs, *next_obs;   /* (B, obs_dim) */
     int32_t *action;         /* (B) */
     float *reward, *discount;/* (B) */
