@@ -12,6 +12,7 @@
  *              mpirun -np 1 test_actor ACTOR mpi : -np 2 kdqn-actor ...
  *              (rendezvous, then both actors stream and stop on request)
  * Exits non-zero on any failure. */
+#include "check.h"
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -30,9 +31,6 @@
 #include "proto.h"
 #include "rendezvous.h"
 
-static int failures;
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
 
 static const char *actor_path;
 

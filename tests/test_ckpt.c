@@ -7,6 +7,7 @@
  * count what ckpt.c allocates (nothing may leak on an error path, nothing may be
  * sized from a declared count) and make the n-th allocation fail.
  * Exits non-zero and says what failed. */
+#include "check.h"
 #include "ckpt.h"
 
 #include <dirent.h>
@@ -21,17 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int failures;
 
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fputc('\n', stderr);                                            \
-            failures++;                                                     \
-        }                                                                   \
-    } while (0)
 
 /* ---- allocation accounting (GNU ld --wrap) ---- */
 

@@ -1,6 +1,7 @@
 /* test_ingest — the learner's experience path: good batches land in replay,
  * bad frames are rejected and counted without touching replay, sequence
  * numbers catch duplicates and gaps, silent actors are declared lost. */
+#include "check.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,9 +12,6 @@
 #include "proto.h"
 #include "replay.h"
 
-static int failures;
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
 
 enum { N = 8, D = 4, A = 2 };
 

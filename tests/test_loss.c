@@ -9,6 +9,7 @@
  * as a float, whose rounding (2^-24 |L|) puts ~1e-5 * max|grad| of noise on every
  * difference, so the error is relative with a floor at 1% of the largest entry:
  *   rel = |analytic - fd| / max(|analytic|, |fd|, 1e-2 * max|fd|). */
+#include "check.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,18 +18,7 @@
 #include "loss.h"
 #include "rng.h"
 
-static int n_fail, n_check;
 
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        n_check++;                                                        \
-        if (!(cond)) {                                                    \
-            n_fail++;                                                     \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fputc('\n', stderr);                                          \
-        }                                                                 \
-    } while (0)
 
 enum { B = 8, A = 3 };
 
@@ -378,6 +368,6 @@ int main(void)
     test_kd(&r);
     test_kd_small_T(&r);
     test_double_dqn();
-    printf("test_loss: %d checks, %d failed\n", n_check, n_fail);
-    return n_fail ? 1 : 0;
+    printf("test_loss: %d checks, %d failed\n", checks, failures);
+    return failures ? 1 : 0;
 }

@@ -5,6 +5,7 @@
  * layout as mlp.h) gives central differences with h = 1e-5 (truncation ~1e-10);
  * the library's float backward is compared with them element by element as
  * rel = |analytic - fd| / max(|analytic|, |fd|, 1e-3). */
+#include "check.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,18 +16,7 @@
 #include "mlp.h"
 #include "rng.h"
 
-static int n_fail, n_check;
 
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        n_check++;                                                        \
-        if (!(cond)) {                                                    \
-            n_fail++;                                                     \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fputc('\n', stderr);                                          \
-        }                                                                 \
-    } while (0)
 
 static double rel_err(double a, double b, double floor)
 {
@@ -510,6 +500,6 @@ int main(void)
     fast_vs_naive("5-33-17-3", 40, b3, 3);
     fast_vs_naive("13-31-9-7-1", 40, b3, 3);
 
-    printf("test_mlp: %d checks, %d failed\n", n_check, n_fail);
-    return n_fail ? 1 : 0;
+    printf("test_mlp: %d checks, %d failed\n", checks, failures);
+    return failures ? 1 : 0;
 }

@@ -1,13 +1,11 @@
 /* test_nstep — n-step returns: values, bootstrapping on truncation, none on termination. */
+#include "check.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "nstep.h"
 
-static int failures;
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
 
 int main(void)
 {

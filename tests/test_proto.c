@@ -7,6 +7,7 @@
  * Hostile variants are built by re-emitting a golden message's map entry by
  * entry with one mutation (drop / duplicate / replace a key's value / add a
  * key), so every field of every message gets the same treatment. */
+#include "check.h"
 #include <math.h>
 #include <msgpack.h>
 #include <stdio.h>
@@ -18,10 +19,7 @@
 #include "mpread.h"
 #include "proto.h"
 
-static int failures, checks;
 
-#define CHECK(cond, ...) do { checks++; if (!(cond)) { failures++; \
-    fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
 #define CHECK_RC(got, want, what) do { int g_ = (got), w_ = (want); \
     CHECK(g_ == w_, "%s: got %d (%s), want %d (%s)", (what), g_, proto_strerror(g_), w_, proto_strerror(w_)); } while (0)
 

@@ -10,6 +10,7 @@
  *                 said goodbye, and asks its teacher for info (DEALER)
  *         teacher answers one info request per learner (ROUTER)
  * Exits 0 on success, 1 with a message on failure or after a 20 s timeout. */
+#include "check.h"
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +22,6 @@
 #include "proto.h"
 #include "rendezvous.h"
 
-static int failures;
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
 
 static double now(void) {
     struct timespec ts;

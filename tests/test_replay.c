@@ -1,6 +1,7 @@
 /* test_replay.c — replay buffer: serials, wrap-around, teacher bookkeeping,
  * uniform and prioritised sampling, IS weights, bad arguments.
  * Exits non-zero and says what failed. */
+#include "check.h"
 #include "replay.h"
 #include "rng.h"
 
@@ -9,17 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
 
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        if (!(cond)) {                                                    \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fputc('\n', stderr);                                          \
-            failures++;                                                   \
-        }                                                                 \
-    } while (0)
 
 #define OD 3
 #define NA 2
