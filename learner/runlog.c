@@ -107,13 +107,18 @@ void runlog_metrics(runlog_t *rl, const runlog_metrics_t *m, int print)
     fflush(rl->metrics);
     if (!print)
         return;
-    char line[320];
+    char line[320], ev[16] = "     -", ep[16] = "     -", lat[16] = "   -";
+    if (!isnan(m->eval_mean))
+        snprintf(ev, sizeof ev, "%6.1f", m->eval_mean);
+    if (!isnan(m->episode_return))
+        snprintf(ep, sizeof ep, "%6.1f", m->episode_return);
+    if (!isnan(m->teacher_latency_ms))
+        snprintf(lat, sizeof lat, "%.2fms", m->teacher_latency_ms);
     snprintf(line, sizeof line,
-             "%6.1fs  env %9lld (%7.0f/s)  upd %8lld (%6.0f/s)  ratio %.2f  eval %6.1f  ep-return %6.1f  "
-             "teacher %3.0f%% %5.2fms  actors %d  rejected %llu",
+             "%6.1fs  env %9lld (%7.0f/s)  upd %8lld (%6.0f/s)  ratio %.2f  eval %s  ep-return %s  "
+             "teacher %3.0f%% %s  actors %d  rejected %llu",
              m->wall, (long long)m->env_steps, m->env_steps_per_s, (long long)m->updates, m->updates_per_s,
-             m->replay_ratio, m->eval_mean, m->episode_return, 100.0 * m->teacher_fraction,
-             isnan(m->teacher_latency_ms) ? 0.0 : m->teacher_latency_ms, m->actors_alive,
+             m->replay_ratio, ev, ep, 100.0 * m->teacher_fraction, lat, m->actors_alive,
              (unsigned long long)m->rejected);
     if (rl->tty) {
         fprintf(stderr, "\r%s\033[K", line);
