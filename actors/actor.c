@@ -13,6 +13,7 @@
 #include "nstep.h"
 #include "proto.h"
 #include "rng.h"
+#include "secure.h"
 
 enum { OBS_DIM = CARTPOLE_OBS_DIM, N_ACTIONS = CARTPOLE_N_ACTIONS };
 enum { RECENT_EPISODES = 100 };
@@ -180,6 +181,9 @@ static int actor_sockets(actor_t *a)
     if (sock_common(a->push) || sock_common(a->sub) || sock_opt_int(a->push, ZMQ_SNDHWM, a->cfg.send_hwm) ||
         zmq_setsockopt(a->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
         zmq_setsockopt(a->sub, ZMQ_SUBSCRIBE, "", 0))
+        goto err;
+    /* CURVE wiring (secure.h): client keys go on before connecting */
+    if (a->cfg.curve && (secure_client(a->cfg.curve, a->push) || secure_client(a->cfg.curve, a->sub)))
         goto err;
     if (zmq_connect(a->push, a->cfg.learner_ep)) {
         LOG_ERROR("cannot connect to learner %s: %s", a->cfg.learner_ep, zmq_strerror(errno));

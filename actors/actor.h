@@ -43,6 +43,8 @@ typedef struct {
     double stats_interval_s;      /* <= 0: no progress lines */
     char learner_ep[ACTOR_MAX_ENDPOINT];  /* learner's PULL, e.g. tcp://127.0.0.1:5556 */
     char weights_ep[ACTOR_MAX_ENDPOINT];  /* learner's PUB,  e.g. tcp://127.0.0.1:5557 */
+    const struct secure *curve;   /* NULL: plain TCP; else both sockets are CURVE clients with
+                                     these keys (proto/secure.h; borrowed, outlives the actor) */
 } actor_config_t;
 
 /* The documented defaults (K = ACTOR_DEFAULT_ENVS, endpoints from ROLES.md). */

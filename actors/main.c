@@ -13,6 +13,7 @@
 #include "actor.h"
 #include "log.h"
 #include "rendezvous.h"
+#include "secure.h"
 
 #ifndef KDQN_VERSION
 #define KDQN_VERSION "0.0.0"
@@ -52,6 +53,8 @@ static void main_usage(FILE *f)
         "  --actor-id I           standalone: this actor's index (default 0)\n"
         "  --num-actors N         standalone: actors of this learner, for epsilon (default 1)\n"
         "  --no-mpi               standalone even under mpirun\n"
+        "  --curve-keys DIR       CURVE client: DIR/client.key and the learner's DIR/server.pub (see kdqn-keygen)\n"
+        "                         (default: off, plain TCP)\n"
         "  --bind-host SPEC       accepted for uniformity with the other roles; the actor binds nothing (default auto)\n"
         "  --quiet                warnings and errors only\n"
         "  --verbose              debug output\n"
@@ -125,12 +128,13 @@ static int parse_schedule(const char *s, actor_config_t *cfg)
 enum {
     OPT_ENVS = 256, OPT_EPS, OPT_EPS_SCHED, OPT_NSTEP, OPT_GAMMA, OPT_SEND_BATCH, OPT_SEND_HWM, OPT_HEARTBEAT,
     OPT_MAX_STEPS, OPT_TIMEOUT, OPT_STATS, OPT_SEED, OPT_V0, OPT_LEARNER, OPT_WEIGHTS, OPT_ID,
-    OPT_NUM, OPT_NO_MPI, OPT_BIND_HOST, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+    OPT_NUM, OPT_NO_MPI, OPT_BIND_HOST, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_CURVE,
 };
 
 typedef struct {
     actor_config_t cfg;
     int no_mpi, quiet, verbose, id_given, num_given, ep_given;
+    const char *curve_keys;   /* --curve-keys DIR, or NULL */
 } main_opts_t;
 
 /* Returns -1 to go on, else the exit status. */
@@ -156,6 +160,7 @@ static int main_parse(int argc, char **argv, main_opts_t *o)
         {"num-actors", required_argument, 0, OPT_NUM},
         {"no-mpi", no_argument, 0, OPT_NO_MPI},
         {"bind-host", required_argument, 0, OPT_BIND_HOST},
+        {"curve-keys", required_argument, 0, OPT_CURVE},
         {"quiet", no_argument, 0, OPT_QUIET},
         {"verbose", no_argument, 0, OPT_VERBOSE},
         {"help", no_argument, 0, OPT_HELP},
@@ -241,6 +246,10 @@ static int main_parse(int argc, char **argv, main_opts_t *o)
             break;
         case OPT_NO_MPI: o->no_mpi = 1; break;
         case OPT_BIND_HOST: break;
+        case OPT_CURVE:
+            if (!*optarg) return main_bad("--curve-keys", optarg, "want a key folder");
+            o->curve_keys = optarg;
+            break;
         case OPT_QUIET: o->quiet = 1; break;
         case OPT_VERBOSE: o->verbose = 1; break;
         case OPT_HELP: main_usage(stdout); return 0;
@@ -289,7 +298,7 @@ static int main_rendezvous(actor_config_t *c, int *rank_out)
     rc = rdv_check_table(&t, t.self, why, sizeof why);
     if (rc) {
         LOG_ERROR("%s: %s%s", rdv_strerror(rc), why,
-                  rc == RDV_ELOOPBACK ? " (multi-host jobs: give the learner --bind-host IFACE|ADDR)" : "");
+                  rc == RDV_ELOOPBACK ? " (multi-host jobs: give the learner --bind-host IFACE|ADDR|SUBNET|HOST)" : "");
         goto done;
     }
     if (strlen(learner->ep[RDV_EP_EXPERIENCE]) >= ACTOR_MAX_ENDPOINT ||
@@ -320,6 +329,19 @@ int main(int argc, char **argv)
         return st;
     log_level = o.quiet ? LOG_LEVEL_WARN : o.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
 
+    /* CURVE keys are checked before anything starts: a bad folder is a usage error */
+    secure_t *curve = NULL;
+    if (o.curve_keys) {
+        char why[1200];
+        int serr;
+        curve = secure_load(o.curve_keys, SECURE_NEED_CLIENT, &serr, why, sizeof why);
+        if (!curve) {
+            fprintf(stderr, "kdqn-actor: --curve-keys: %s (%s)\n", why, secure_strerror(serr));
+            return 2;
+        }
+        o.cfg.curve = curve;
+    }
+
     const int mpi = !o.no_mpi && getenv("OMPI_COMM_WORLD_SIZE") != NULL;
     if (mpi) {
         if (o.ep_given || o.id_given || o.num_given)
@@ -327,12 +349,15 @@ int main(int argc, char **argv)
                             "(use --no-mpi to give them)\n");
         int rank = 0;
         log_set_role("actor", -1);
-        if (main_rendezvous(&o.cfg, &rank))
+        if (main_rendezvous(&o.cfg, &rank)) {
+            secure_destroy(&curve);
             return 3;
+        }
     } else {
         if (o.cfg.actor_id >= (uint32_t)o.cfg.num_actors) {
             fprintf(stderr, "kdqn-actor: --actor-id %u must be below --num-actors %d (see --help)\n",
                     o.cfg.actor_id, o.cfg.num_actors);
+            secure_destroy(&curve);
             return 2;
         }
         o.cfg.eps_index = (int)o.cfg.actor_id;
@@ -350,10 +375,12 @@ int main(int argc, char **argv)
     actor_t *a = actor_new(&o.cfg, NULL, &err);
     if (!a) {
         LOG_ERROR("cannot start: %s", actor_strerror(err));
+        secure_destroy(&curve);
         return err == ACTOR_EINVAL ? 2 : 3;
     }
     int rc = actor_run(a, &main_stop);
     actor_destroy(&a);
+    secure_destroy(&curve);
     if (rc) {
         LOG_ERROR("actor failed: %s", actor_strerror(rc));
         return 3;

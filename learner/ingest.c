@@ -88,6 +88,7 @@ int ingest_frame(ingest_t *in, const uint8_t *data, size_t len)
             return reject(in, rc, proto_type_name(type));
         if ((int)st.obs_dim != in->replay->obs_dim || (int)st.n_actions != in->replay->n_actions)
             return reject(in, PROTO_ESHAPE, "status (dimensions differ from this learner's)");
+        const int was_known = st.id < INGEST_MAX_ACTORS && in->actors[st.id].known;
         ingest_actor_t *a = actor_slot(in, st.id);
         if (!a)
             return reject(in, PROTO_ERANGE, "status (actor id too large)");
@@ -96,6 +97,9 @@ int ingest_frame(ingest_t *in, const uint8_t *data, size_t len)
         a->env_steps = st.env_steps;
         if (type == PROTO_T_HELLO)
             LOG_INFO("actor %u joined from %s (pid %lld, %u envs)", st.id, st.host, (long long)st.pid, st.n_envs);
+        else if (!was_known)  /* e.g. an actor that outlived a learner restart: no new hello */
+            LOG_INFO("actor %u joined mid-run from %s (pid %lld; first heard: %s)", st.id, st.host,
+                     (long long)st.pid, proto_type_name(type));
         if (type == PROTO_T_GOODBYE) {
             a->said_goodbye = 1;
             if (a->alive) {
@@ -115,15 +119,25 @@ int ingest_frame(ingest_t *in, const uint8_t *data, size_t len)
         return reject(in, PROTO_ESHAPE, "batch (dimensions differ from this learner's)");
     if (b.n > in->last_cap)
         return reject(in, PROTO_ERANGE, "batch (more transitions than this learner accepts per message)");
+    const int was_known = b.actor_id < INGEST_MAX_ACTORS && in->actors[b.actor_id].known;
     ingest_actor_t *a = actor_slot(in, b.actor_id);
     if (!a)
         return reject(in, PROTO_ERANGE, "batch (actor id too large)");
+    if (!was_known)
+        LOG_INFO("actor %u joined mid-run (first heard: batch seq %llu)", b.actor_id, (unsigned long long)b.seq);
     if (b.seq <= a->last_seq) {
         a->dups++;
+        in->dups_total++;
         return reject(in, PROTO_ERANGE, "batch (duplicate or reordered sequence number)");
     }
-    if (a->last_seq != 0 && b.seq != a->last_seq + 1)
-        a->gaps += b.seq - a->last_seq - 1;
+    if (a->last_seq != 0 && b.seq != a->last_seq + 1) {
+        uint64_t missing = b.seq - a->last_seq - 1;
+        a->gaps += missing;
+        in->gaps_total += missing;
+        LOG_WARN_RL(5.0, "actor %u: %llu batch(es) missing before seq %llu (%llu missing from all actors so far)",
+                    b.actor_id, (unsigned long long)missing, (unsigned long long)b.seq,
+                    (unsigned long long)in->gaps_total);
+    }
     a->last_seq = b.seq;
     a->batches++;
     a->transitions += b.n;

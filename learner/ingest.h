@@ -32,6 +32,7 @@ typedef struct {
     ingest_actor_t actors[INGEST_MAX_ACTORS];
     int n_known, n_alive, n_lost_total;
     uint64_t frames, batches, transitions, rejected, rejected_by[32];
+    uint64_t gaps_total, dups_total;   /* batches missing / repeated in actors' sequences, all actors */
     uint64_t episodes;
     double ep_return_recent;         /* exponential moving average of finished returns */
     double ep_return_sum_window;     /* returns finished since last metrics row */

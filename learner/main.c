@@ -21,6 +21,7 @@
 #include "proto.h"
 #include "rendezvous.h"
 #include "runlog.h"
+#include "secure.h"
 #include "tclient.h"
 
 #ifndef KDQN_VERSION
@@ -33,10 +34,11 @@ static void on_signal(int sig) { stop_signal = sig; }
 /* everything the flags set */
 typedef struct {
     const char *net, *td_loss, *kd_loss, *teacher, *run_dir, *bind_host, *bind_experience, *bind_weights;
-    const char *name;
+    const char *name, *curve_keys;
     float gamma, lr, tau, max_grad_norm, td_weight, kd_alpha, kd_alpha_end, temperature, replay_ratio;
     float per_alpha, per_beta0;
-    int batch_size, target_update, per, eval_episodes, publish_interval, resume, quiet, v0, no_mpi;
+    int batch_size, target_update, per, eval_episodes, publish_interval, resume, quiet, v0, no_mpi, live;
+    int allow_all;
     int teacher_inflight;
     int64_t buffer_size, learning_starts, kd_alpha_steps, eval_interval, max_env_steps;
     double max_seconds, target_return, checkpoint_interval, actor_timeout, teacher_timeout, stats_interval;
@@ -49,7 +51,7 @@ int main(int argc, char **argv)
     opts_t o = {
         .net = "4-64-64-2", .td_loss = "huber", .kd_loss = "kl", .teacher = "", .run_dir = "",
         .bind_host = "auto", .bind_experience = "tcp://127.0.0.1:5556", .bind_weights = "tcp://127.0.0.1:5557",
-        .name = "",
+        .name = "", .curve_keys = "",
         .gamma = 0.99f, .lr = 1e-3f, .tau = 0.0f, .max_grad_norm = 10.0f, .td_weight = 1.0f,
         .kd_alpha = 1.0f, .kd_alpha_end = -1.0f, .temperature = 1.0f, .replay_ratio = 32.0f,
         .per_alpha = 0.6f, .per_beta0 = 0.4f,
@@ -96,12 +98,17 @@ int main(int argc, char **argv)
         {"resume", FLAG_BOOL, &o.resume, 1, 0, "continue from the run folder's checkpoint"},
         {"seed", FLAG_U64, &o.seed, 0, -1, "random seed"},
         {"v0", FLAG_BOOL, &o.v0, 1, 0, "evaluate on CartPole-v0 (200 steps)"},
-        {"bind-host", FLAG_STR, &o.bind_host, 1, 0, "address to bind under mpirun: auto (127.0.0.1), interface, IPv4 or host name"},
+        {"bind-host", FLAG_STR, &o.bind_host, 1, 0, "address to bind under mpirun: auto (127.0.0.1), interface, IPv4, subnet A.B.C.D/N or host name"},
         {"bind-experience", FLAG_STR, &o.bind_experience, 1, 0, "standalone: PULL endpoint actors push to"},
         {"bind-weights", FLAG_STR, &o.bind_weights, 1, 0, "standalone: PUB endpoint actors subscribe to"},
+        {"allow-all-interfaces", FLAG_BOOL, &o.allow_all, 1, 0,
+         "standalone: allow --bind-experience/--bind-weights on * / 0.0.0.0 / [::] (default: refused)"},
+        {"curve-keys", FLAG_STR, &o.curve_keys, 1, 0,
+         "CURVE key folder (kdqn-keygen): PULL/PUB admit only DIR/authorized keys; teacher via DIR/server.pub"},
         {"no-mpi", FLAG_BOOL, &o.no_mpi, 1, 0, "run standalone even under mpirun"},
         {"stats-interval", FLAG_DOUBLE, &o.stats_interval, 0.1, 3600, "seconds between progress lines / metrics rows"},
         {"quiet", FLAG_BOOL, &o.quiet, 1, 0, "only warnings and errors"},
+        {"live", FLAG_BOOL, &o.live, 1, 0, "one self-updating progress line even when stderr is not a terminal (mpirun pipes it)"},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
     int prc = flags_parse(flags, nflags, argc, argv, "kdqn-learner",
@@ -133,8 +140,36 @@ int main(int argc, char **argv)
     cfg.kd_alpha = o.kd_alpha; cfg.kd_alpha_end = o.kd_alpha_end < 0 ? o.kd_alpha : o.kd_alpha_end;
     cfg.kd_alpha_updates = o.kd_alpha_steps; cfg.prioritized = o.per; cfg.per_alpha = o.per_alpha;
     cfg.per_beta0 = o.per_beta0; cfg.seed = o.seed;
+    /* safe defaults: loopback unless every interface is asked for explicitly */
+    const char *const bind_eps[2] = {o.bind_experience, o.bind_weights};
+    const char *const bind_names[2] = {"--bind-experience", "--bind-weights"};
+    for (int i = 0; i < 2; i++) {
+        if (rdv_parse_endpoint(bind_eps[i], 1, NULL, 0, NULL) != 0 && !secure_endpoint_is_wildcard(bind_eps[i])) {
+            fprintf(stderr, "kdqn-learner: %s wants tcp://HOST:PORT, not '%s' (see --help)\n", bind_names[i],
+                    bind_eps[i]);
+            return 2;
+        }
+        if (secure_endpoint_is_wildcard(bind_eps[i]) && !o.allow_all) {
+            fprintf(stderr, "kdqn-learner: %s %s: refusing to listen on every interface without "
+                            "--allow-all-interfaces (see --help)\n", bind_names[i], bind_eps[i]);
+            return 2;
+        }
+    }
     if (o.quiet)
         log_level = LOG_LEVEL_WARN;
+
+    /* ---- CURVE keys: checked before anything binds (a bad folder is a usage error) ---- */
+    secure_t *curve = NULL, *curve_cli = NULL;
+    char why[1200];
+    int serr = 0;
+    if (o.curve_keys[0]) {
+        curve = secure_load(o.curve_keys, SECURE_NEED_SERVER | (o.teacher[0] ? SECURE_NEED_CLIENT : 0), &serr,
+                            why, sizeof why);
+        if (!curve) {
+            fprintf(stderr, "kdqn-learner: --curve-keys: %s (%s)\n", why, secure_strerror(serr));
+            return 2;
+        }
+    }
 
     /* ---- sockets and rendezvous ---- */
     int learner_index = 0, expected_actors = -1;
@@ -154,6 +189,18 @@ int main(int argc, char **argv)
         zmq_setsockopt(socks[i], ZMQ_TCP_KEEPALIVE_IDLE, &idle, sizeof idle);
         zmq_setsockopt(socks[i], ZMQ_TCP_KEEPALIVE_INTVL, &intvl, sizeof intvl);
         zmq_setsockopt(socks[i], ZMQ_TCP_KEEPALIVE_CNT, &cnt, sizeof cnt);
+    }
+    if (curve) {
+        /* the ZAP handler must be up before the first bind, or CURVE admits every key */
+        int crc = secure_server(curve, pull);
+        if (crc == 0)
+            crc = secure_server(curve, pub);
+        if (crc == 0)
+            crc = secure_zap_start(curve, zctx);
+        if (crc != 0) {
+            fprintf(stderr, "kdqn-learner: CURVE setup failed: %s (%s)\n", secure_strerror(crc), zmq_strerror(errno));
+            return 3;
+        }
     }
     int use_mpi = getenv("OMPI_COMM_WORLD_SIZE") != NULL && !o.no_mpi;
     if (use_mpi) {
@@ -181,6 +228,8 @@ int main(int argc, char **argv)
                     snprintf(teacher_ep, sizeof teacher_ep, "%s", te->ep[RDV_EP_TEACHER]);
             }
             xrc = rdv_check_table(&t, t.self, why, sizeof why);
+            if (xrc == 0) /* own endpoints reachable by this learner's actors on other hosts? */
+                xrc = rdv_check_peers(&t, t.self, why, sizeof why);
         }
         rdv_table_free(&t);
         MPI_Finalize();
@@ -215,6 +264,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "kdqn-learner: cannot create run folder %s: %s\n", run_dir, strerror(errno));
         return 3;
     }
+    if (o.live)
+        rl->tty = 1;
     char config[8192];
     size_t clen = flags_dump(flags, nflags, config, sizeof config);
     snprintf(config + clen, sizeof config - clen, "teacher_endpoint=%s\nexperience_endpoint=%s\nweights_endpoint=%s\n",
@@ -239,9 +290,17 @@ int main(int argc, char **argv)
     }
     ingest_t *in = ingest_new(d->replay, 65536, o.actor_timeout);
     tclient_t *tc = NULL;
+    if (distill && curve && !o.teacher[0]) {
+        /* the teacher came from the rendezvous: now the client keys are needed too */
+        curve_cli = secure_load(o.curve_keys, SECURE_NEED_CLIENT, &serr, why, sizeof why);
+        if (!curve_cli) {
+            fprintf(stderr, "kdqn-learner: --curve-keys: %s (%s)\n", why, secure_strerror(serr));
+            return 2;
+        }
+    }
     if (distill) {
         tc = tclient_new(zctx, teacher_ep, d->replay, cfg.arch.sizes[cfg.arch.n_layers], cfg.temperature,
-                         o.teacher_inflight, o.teacher_timeout, learner_index);
+                         o.teacher_inflight, o.teacher_timeout, learner_index, curve_cli ? curve_cli : curve);
         if (!tc) {
             fprintf(stderr, "kdqn-learner: --teacher '%s' is not a usable endpoint\n", teacher_ep);
             return 2;
@@ -251,8 +310,9 @@ int main(int argc, char **argv)
         return 3;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    LOG_INFO("%s: net %s (%zu parameters), experience %s, weights %s%s%s, run folder %s", run_name, o.net,
-             cfg.arch.n_params, ep_exp, ep_w, distill ? ", teacher " : "", distill ? teacher_ep : "", run_dir);
+    LOG_INFO("%s: net %s (%zu parameters), experience %s, weights %s%s%s, run folder %s%s", run_name, o.net,
+             cfg.arch.n_params, ep_exp, ep_w, distill ? ", teacher " : "", distill ? teacher_ep : "", run_dir,
+             curve ? ", CURVE on" : "");
 
     /* ---- the loop ---- */
     proto_buf_t wbuf, hbuf;
@@ -453,10 +513,16 @@ int main(int argc, char **argv)
     printf("run folder: %s\n", run_dir);
     fflush(stdout);
 
+    if (curve)
+        log_emit(LOG_LEVEL_INFO, "CURVE: %llu connections admitted, %llu refused (key not authorized), "
+                 "%llu failed handshakes", (unsigned long long)secure_zap_accepted(curve),
+                 (unsigned long long)secure_zap_refused(curve), (unsigned long long)secure_handshakes_failed(curve));
     tclient_destroy(&tc);
     zmq_close(pull);
     zmq_close(pub);
     zmq_ctx_term(zctx);
+    secure_destroy(&curve);   /* after the sockets: see secure.h */
+    secure_destroy(&curve_cli);
     ingest_destroy(&in);
     runlog_close(&rl);
     proto_buf_free(&wbuf);

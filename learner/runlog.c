@@ -267,9 +267,12 @@ void runlog_write_summary(runlog_t *rl, const runlog_summary_t *s)
             (unsigned long long)s->transitions_with_teacher);
     json_num_or_null(f, "teacher_latency_ms", s->teacher_latency_ms, s->teacher_latency_ms < 0, "%.3f");
     fprintf(f, "  \"rejected_messages\": %llu,\n  \"actors_seen\": %d,\n  \"actors_expected\": %d,\n"
-               "  \"actors_lost\": %d,\n  \"lost\": \"%s\",\n  \"bytes_received\": %llu\n}\n",
+               "  \"actors_lost\": %d,\n  \"lost\": \"%s\",\n",
             (unsigned long long)s->rejected, s->actors_seen, s->actors_expected, s->actors_lost,
-            s->lost_list ? s->lost_list : "", (unsigned long long)s->bytes_received);
+            s->lost_list ? s->lost_list : "");
+    json_num_or_null(f, "message_gaps", (double)s->message_gaps, !s->gaps_known, "%.0f");
+    json_num_or_null(f, "duplicate_batches", (double)s->duplicate_batches, !s->gaps_known, "%.0f");
+    fprintf(f, "  \"bytes_received\": %llu\n}\n", (unsigned long long)s->bytes_received);
     if (fclose(f) != 0 || rename(tmp, path) != 0)
         LOG_WARN("cannot write %s: %s", path, strerror(errno));
 }

@@ -49,6 +49,10 @@ typedef struct {
     int actors_seen, actors_expected, actors_lost;
     const char *lost_list;
     uint64_t bytes_received;
+    /* batches missing from / repeated in the actors' sequence numbers (ingest_t
+     * gaps_total / dups_total); written as null unless gaps_known is set */
+    int gaps_known;
+    uint64_t message_gaps, duplicate_batches;
     const float *params;   /* to time inference */
 } runlog_summary_t;
 

@@ -26,7 +26,8 @@ static int send_status(tclient_t *tc, int type, int learner_id)
 }
 
 tclient_t *tclient_new(void *zctx, const char *endpoint, replay_t *replay, int n_actions,
-                       float temperature, int max_inflight, double timeout, int learner_id)
+                       float temperature, int max_inflight, double timeout, int learner_id,
+                       const secure_t *curve)
 {
     tclient_t *tc = calloc(1, sizeof *tc);
     if (!tc)
@@ -56,6 +57,10 @@ tclient_t *tclient_new(void *zctx, const char *endpoint, replay_t *replay, int n
     zmq_setsockopt(tc->sock, ZMQ_TCP_KEEPALIVE_IDLE, &idle, sizeof idle);
     zmq_setsockopt(tc->sock, ZMQ_TCP_KEEPALIVE_INTVL, &intvl, sizeof intvl);
     zmq_setsockopt(tc->sock, ZMQ_TCP_KEEPALIVE_CNT, &cnt, sizeof cnt);
+    if (curve && secure_client(curve, tc->sock) != 0) {   /* CURVE wiring: before connecting */
+        LOG_ERROR("cannot set CURVE keys on the teacher socket: %s", zmq_strerror(errno));
+        goto fail;
+    }
     if (zmq_connect(tc->sock, endpoint) != 0) {
         LOG_ERROR("cannot connect to teacher %s: %s", endpoint, zmq_strerror(errno));
         goto fail;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include "proto.h"
 #include "replay.h"
+#include "secure.h"
 
 typedef struct {
     uint64_t req_id;
@@ -45,10 +46,12 @@ typedef struct {
     char teacher_arch[PROTO_MAX_STR + 1];
 } tclient_t;
 
-/* Connects a DEALER to endpoint and sends hello. NULL on a malformed endpoint or a
- * zmq failure (logged). */
+/* Connects a DEALER to endpoint and sends hello. curve: NULL for plain TCP, else the
+ * DEALER is a CURVE client with these keys (secure.h; borrowed). NULL on a malformed
+ * endpoint or a zmq failure (logged). */
 tclient_t *tclient_new(void *zctx, const char *endpoint, replay_t *replay, int n_actions,
-                       float temperature, int max_inflight, double timeout, int learner_id);
+                       float temperature, int max_inflight, double timeout, int learner_id,
+                       const secure_t *curve);
 /* Sends goodbye (best effort), closes the socket. NULL-safe. */
 void tclient_destroy(tclient_t **tc);
 /* Queries Q-values for n states stored at serials serial0.. serial0+n-1 (obs (n, obs_dim)).

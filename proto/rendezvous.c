@@ -20,7 +20,7 @@ const char *rdv_strerror(int err) {
     case RDV_EINVAL: return "invalid argument";
     case RDV_EMPI: return "MPI call failed";
     case RDV_ENOMEM: return "out of memory";
-    case RDV_EIFACE: return "interface has no IPv4 address";
+    case RDV_EIFACE: return "no interface with an IPv4 address of that name (or in that subnet)";
     case RDV_ERESOLVE: return "neither an interface, an IPv4 address nor a resolvable host name";
     case RDV_EENDPOINT: return "malformed endpoint (want tcp://host:port)";
     case RDV_ELOOPBACK: return "loopback endpoint advertised to a rank on another host (pass --bind-host)";
@@ -161,10 +161,42 @@ static int copy_out(const char *s, char *out, size_t n) {
     return 0;
 }
 
+/* "A.B.C.D/N" -> the first IPv4 address of a local interface inside that
+ * subnet (the same --bind-host then works on every host of a cluster). */
+static int pick_in_subnet(const char *spec, char *out, size_t n) {
+    char net[INET_ADDRSTRLEN];
+    const char *slash = strchr(spec, '/');
+    size_t nl = (size_t)(slash - spec);
+    if (nl == 0 || nl >= sizeof net) return RDV_EINVAL;
+    memcpy(net, spec, nl);
+    net[nl] = 0;
+    char *end;
+    errno = 0;
+    long bits = strtol(slash + 1, &end, 10);
+    struct in_addr a;
+    if (!slash[1] || *end || errno || bits < 1 || bits > 32 || inet_pton(AF_INET, net, &a) != 1) return RDV_EINVAL;
+    const uint32_t mask = bits == 32 ? 0xffffffffu : ~(0xffffffffu >> bits);
+    const uint32_t want = ntohl(a.s_addr) & mask;
+    struct ifaddrs *ifs = NULL;
+    if (getifaddrs(&ifs) != 0) return RDV_EIFACE;
+    int rc = RDV_EIFACE;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)i->ifa_addr;
+        if ((ntohl(sin->sin_addr.s_addr) & mask) != want) continue;
+        char buf[INET_ADDRSTRLEN];
+        if (inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof buf)) { rc = copy_out(buf, out, n); break; }
+    }
+    freeifaddrs(ifs);
+    return rc;
+}
+
 int rdv_pick_address(const char *spec, char *out, size_t n) {
     if (!out || n == 0) return RDV_EINVAL;
     if (!spec || !*spec || strcmp(spec, "auto") == 0) return copy_out("127.0.0.1", out, n);
     struct in_addr a;
+    if (strchr(spec, '/')) /* a subnet "A.B.C.D/N": this host's address inside it */
+        return pick_in_subnet(spec, out, n);
     if (inet_pton(AF_INET, spec, &a) == 1) {
         if (a.s_addr == htonl(INADDR_ANY)) return RDV_EINVAL; /* 0.0.0.0 cannot be advertised */
         return copy_out(spec, out, n);
@@ -268,7 +300,7 @@ static int check_ep(const rdv_entry_t *me, const rdv_entry_t *owner, int ep, cha
     }
     if (rdv_endpoint_is_loopback(s) && strcmp(me->host, owner->host) != 0) {
         if (why) snprintf(why, whylen, "%s %d on host %s advertises loopback endpoint %s, unreachable from "
-                          "%s %d on host %s: bind a reachable address (--bind-host / --iface)",
+                          "%s %d on host %s: bind a reachable address (--bind-host IFACE|ADDR|SUBNET|HOST)",
                           rdv_role_name(owner->role), owner->index, owner->host, s,
                           rdv_role_name(me->role), me->index, me->host);
         return RDV_ELOOPBACK;
@@ -294,6 +326,38 @@ int rdv_check_table(const rdv_table_t *t, int rank, char *why, size_t whylen) {
         int k = rdv_teacher_of_learner(me->index, t->n_role[RDV_ROLE_TEACHER]);
         const rdv_entry_t *te = k >= 0 ? rdv_find(t, RDV_ROLE_TEACHER, k) : NULL;
         if (te && (rc = check_ep(me, te, RDV_EP_TEACHER, why, whylen))) return rc;
+    }
+    return 0;
+}
+
+/* The ranks that connect to `owner`'s endpoints: a learner's actors, a
+ * teacher's learners. The first one on another host that would be handed a
+ * loopback endpoint makes this fail, so the OWNER of the endpoint stops at
+ * start-up too instead of waiting for peers that can never reach it. */
+int rdv_check_peers(const rdv_table_t *t, int rank, char *why, size_t whylen) {
+    if (why && whylen) why[0] = 0;
+    if (!t || !t->entries || rank < 0 || rank >= t->n) return RDV_EINVAL;
+    const rdv_entry_t *me = &t->entries[rank];
+    int ep;
+    if (me->role == RDV_ROLE_LEARNER) ep = RDV_EP_EXPERIENCE;
+    else if (me->role == RDV_ROLE_TEACHER) ep = RDV_EP_TEACHER;
+    else return 0;
+    if (!rdv_endpoint_is_loopback(me->ep[ep]) && (me->role != RDV_ROLE_LEARNER || !rdv_endpoint_is_loopback(me->ep[RDV_EP_WEIGHTS])))
+        return 0;
+    for (int r = 0; r < t->n; r++) {
+        const rdv_entry_t *p = &t->entries[r];
+        int mine;
+        if (me->role == RDV_ROLE_LEARNER)
+            mine = p->role == RDV_ROLE_ACTOR && rdv_learner_of_actor(p->index, t->n_role[RDV_ROLE_LEARNER]) == me->index;
+        else
+            mine = p->role == RDV_ROLE_LEARNER && rdv_teacher_of_learner(p->index, t->n_role[RDV_ROLE_TEACHER]) == me->index;
+        if (mine && strcmp(p->host, me->host) != 0) {
+            if (why) snprintf(why, whylen, "%s %d on host %s advertises loopback endpoint %s, unreachable from "
+                              "%s %d (rank %d) on host %s: bind a reachable address (--bind-host IFACE|ADDR|SUBNET|HOST)",
+                              rdv_role_name(me->role), me->index, me->host, me->ep[ep],
+                              rdv_role_name(p->role), p->index, p->rank, p->host);
+            return RDV_ELOOPBACK;
+        }
     }
     return 0;
 }

@@ -102,7 +102,10 @@ int rdv_actors_of_learner(int learner_index, int n_actors, int n_learners);
  *   an interface name   -> its first IPv4 address (getifaddrs), e.g. "eth0"
  *   a literal IPv4      -> itself, e.g. "10.77.0.1"; "0.0.0.0" is refused
  *                          (not advertisable)
- *   a host name         -> its first IPv4 address (getaddrinfo)
+ *   a subnet A.B.C.D/N  -> the first local interface address inside it,
+ *                          e.g. "10.77.0.0/24" (one spec for every host)
+ *   a host name         -> its first IPv4 address (getaddrinfo; beware of
+ *                          distributions mapping the host name to 127.0.1.1)
  * Returns 0, RDV_EIFACE, RDV_ERESOLVE, RDV_ETOOLONG or RDV_EINVAL. */
 int rdv_pick_address(const char *spec, char *out, size_t n);
 
@@ -124,5 +127,12 @@ int rdv_endpoint_is_loopback(const char *ep);
  * different host, RDV_EMISMATCH if one is missing or malformed. On error,
  * a one-line explanation goes into why (if not NULL). */
 int rdv_check_table(const rdv_table_t *t, int rank, char *why, size_t whylen);
+
+/* The reverse check, for the rank that OWNS endpoints: RDV_ELOOPBACK if its
+ * endpoint is loopback while a rank that will connect to it (a learner's
+ * actors, a teacher's learners) runs on another host. With it the learner
+ * exits at start-up like its actors instead of waiting for them. 0 for
+ * actors. */
+int rdv_check_peers(const rdv_table_t *t, int rank, char *why, size_t whylen);
 
 #endif

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "proto.h"
 #include "rendezvous.h"
+#include "secure.h"
 #include "service.h"
 
 #ifndef KDQN_VERSION
@@ -32,7 +33,7 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
 typedef struct {
-    const char *checkpoint, *bind, *bind_host, *endpoint_file;
+    const char *checkpoint, *bind, *bind_host, *endpoint_file, *curve_keys;
     int allow_all, no_mpi, quiet, no_batching;
     double idle_exit, max_seconds, peer_timeout, stats_interval;
     long max_batch_states, max_round_requests;
@@ -50,6 +51,8 @@ static void usage(FILE *f)
         "  --bind EP                 standalone: endpoint to bind (default tcp://127.0.0.1:5555;\n"
         "                            port * = ephemeral, see --endpoint-file)\n"
         "  --allow-all-interfaces    standalone: allow binding * / 0.0.0.0 / [::] (default: refused)\n"
+        "  --curve-keys DIR          CURVE: encrypt and admit only clients whose public key is in\n"
+        "                            DIR/authorized (DIR/server.key; see kdqn-keygen) (default: off)\n"
         "  --endpoint-file PATH      write the bound endpoint to PATH once listening (default: none)\n"
         "  --bind-host SPEC          under mpirun: auto (127.0.0.1), interface, IPv4 or host name (default auto)\n"
         "  --no-mpi                  run standalone even under mpirun (default off)\n"
@@ -141,12 +144,14 @@ static int write_endpoint_file(const char *path, const char *ep)
 static int parse_flags(int argc, char **argv, opts_t *o)
 {
     enum { F_CKPT = 1000, F_BIND, F_ALLOW_ALL, F_ENDPOINT_FILE, F_BIND_HOST, F_NO_MPI, F_IDLE, F_MAXSEC,
-           F_PEER_TIMEOUT, F_STATS, F_MAX_STATES, F_MAX_REQ, F_NO_BATCH, F_SEED, F_QUIET, F_HELP, F_VERSION };
+           F_PEER_TIMEOUT, F_STATS, F_MAX_STATES, F_MAX_REQ, F_NO_BATCH, F_SEED, F_QUIET, F_HELP, F_VERSION,
+           F_CURVE };
     static const struct option longopts[] = {
         {"checkpoint", required_argument, 0, F_CKPT},
         {"bind", required_argument, 0, F_BIND},
         {"allow-all-interfaces", no_argument, 0, F_ALLOW_ALL},
         {"endpoint-file", required_argument, 0, F_ENDPOINT_FILE},
+        {"curve-keys", required_argument, 0, F_CURVE},
         {"bind-host", required_argument, 0, F_BIND_HOST},
         {"no-mpi", no_argument, 0, F_NO_MPI},
         {"idle-exit", required_argument, 0, F_IDLE},
@@ -171,6 +176,10 @@ static int parse_flags(int argc, char **argv, opts_t *o)
         case F_BIND: o->bind = optarg; break;
         case F_ALLOW_ALL: o->allow_all = 1; break;
         case F_ENDPOINT_FILE: o->endpoint_file = optarg; break;
+        case F_CURVE:
+            if (!*optarg) return usage_error("--curve-keys wants a folder", NULL);
+            o->curve_keys = optarg;
+            break;
         case F_BIND_HOST: o->bind_host = optarg; break;
         case F_NO_MPI: o->no_mpi = 1; break;
         case F_NO_BATCH: o->no_batching = 1; break;
@@ -290,10 +299,25 @@ int main(int argc, char **argv)
     }
     log_set_role("teacher", rank);
 
+    /* CURVE keys first: a bad key folder is a usage error, found before anything binds */
+    secure_t *curve = NULL;
+    if (o.curve_keys) {
+        char why[1200];
+        int serr;
+        curve = secure_load(o.curve_keys, SECURE_NEED_SERVER, &serr, why, sizeof why);
+        if (!curve) {
+            LOG_ERROR("--curve-keys: %s (%s)", why, secure_strerror(serr));
+            if (mpi_mode)
+                MPI_Abort(MPI_COMM_WORLD, 2);
+            return 2;
+        }
+    }
+
     ckpt_t ck;
     if (load_checkpoint(o.checkpoint, &ck) != 0) {
         if (mpi_mode)
             MPI_Abort(MPI_COMM_WORLD, 2);   /* the other ranks would wait in the rendezvous */
+        secure_destroy(&curve);
         return 2;
     }
     char arch[PROTO_MAX_STR + 1];
@@ -318,7 +342,25 @@ int main(int argc, char **argv)
                                         : teacher_strerror(err));
         if (mpi_mode)
             MPI_Abort(MPI_COMM_WORLD, err == TEACHER_EINVAL ? 2 : 3);
+        secure_destroy(&curve);
         return err == TEACHER_EINVAL ? 2 : 3;
+    }
+
+    if (curve) {
+        /* the ZAP handler must run before the first bind, or CURVE admits every key */
+        int crc = secure_server(curve, teacher_service_socket(svc));
+        if (crc == 0)
+            crc = secure_zap_start(curve, teacher_service_context(svc));
+        if (crc != 0) {
+            LOG_ERROR("CURVE setup failed: %s (%s)", secure_strerror(crc), zmq_strerror(errno));
+            if (mpi_mode)
+                MPI_Abort(MPI_COMM_WORLD, 3);
+            teacher_service_destroy(&svc);
+            secure_destroy(&curve);
+            return 3;
+        }
+        LOG_INFO("CURVE on: %d authorized client keys in %s/authorized", secure_authorized_count(curve),
+                 o.curve_keys);
     }
 
     struct sigaction sa;
@@ -346,6 +388,7 @@ int main(int argc, char **argv)
     }
     if (status != 0) {
         teacher_service_destroy(&svc);
+        secure_destroy(&curve);
         return status;
     }
     LOG_INFO("serving %s (crc32c %08x, %s) on %s", arch, (unsigned)teacher_service_model_crc(svc),
@@ -369,6 +412,11 @@ int main(int argc, char **argv)
              (unsigned long long)st.clients_seen, (unsigned long long)st.hellos,
              (unsigned long long)st.goodbyes, (unsigned long long)st.peers_lost,
              (unsigned long long)st.replies_dropped, (unsigned long long)st.forwards);
+    if (curve)
+        log_emit(LOG_LEVEL_INFO, "CURVE: %llu connections admitted, %llu refused (key not authorized), "
+                 "%llu failed handshakes", (unsigned long long)secure_zap_accepted(curve),
+                 (unsigned long long)secure_zap_refused(curve), (unsigned long long)secure_handshakes_failed(curve));
     teacher_service_destroy(&svc);
+    secure_destroy(&curve);   /* after the ROUTER is closed: see secure.h */
     return status;
 }

@@ -266,6 +266,12 @@ void *teacher_service_socket(teacher_service_t *svc)
     return svc ? svc->sock : NULL;
 }
 
+/* CURVE wiring: the ZAP handler must live in the socket's context. */
+void *teacher_service_context(teacher_service_t *svc)
+{
+    return svc ? svc->ctx : NULL;
+}
+
 void teacher_service_stats(const teacher_service_t *svc, teacher_stats_t *out)
 {
     *out = svc->st;

@@ -105,6 +105,9 @@ void teacher_service_destroy(teacher_service_t **svc);
 int teacher_service_bind(teacher_service_t *svc, const char *endpoint, char *out, size_t n);
 /* The ROUTER socket, for rdv_bind_ephemeral. Owned by the service. */
 void *teacher_service_socket(teacher_service_t *svc);
+/* The service's ZeroMQ context, for a ZAP handler (proto/secure.h). Owned by the
+ * service and terminated by teacher_service_destroy. */
+void *teacher_service_context(teacher_service_t *svc);
 
 /* One round: waits up to timeout_ms (0 = do not wait; a query kept from the
  * last round means no wait) for traffic, drains and answers it. Returns the
