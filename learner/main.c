@@ -505,6 +505,7 @@ int main(int argc, char **argv)
         .teacher_latency_ms = tc && tc->answered ? 1e3 * tc->latency_sum / tc->answered : -1,
         .rejected = in->rejected, .actors_seen = in->n_known, .actors_expected = expected_actors,
         .actors_lost = in->n_lost_total, .lost_list = lost, .bytes_received = msg_bytes,
+        .gaps_known = 1, .message_gaps = in->gaps_total, .duplicate_batches = in->dups_total,
         .params = d->online->params,
     };
     runlog_write_summary(rl, &sum);
