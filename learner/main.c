@@ -179,7 +179,9 @@ int main(int argc, char **argv)
     void *zctx = zmq_ctx_new();
     void *pull = zmq_socket(zctx, ZMQ_PULL), *pub = zmq_socket(zctx, ZMQ_PUB);
     int64_t maxmsg = 64 << 20;
-    int linger = 1000, rcvhwm = 64, ka = 1, idle = 5, intvl = 2, cnt = 3;
+    /* rcvhwm is per actor pipe: a small backlog keeps experience fresh and a lost
+     * actor's last heartbeat from waiting behind seconds of queued batches */
+    int linger = 1000, rcvhwm = 8, ka = 1, idle = 5, intvl = 2, cnt = 3;
     zmq_setsockopt(pull, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(pull, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
     void *socks[2] = {pull, pub};
@@ -227,7 +229,9 @@ int main(int argc, char **argv)
                 if (te)
                     snprintf(teacher_ep, sizeof teacher_ep, "%s", te->ep[RDV_EP_TEACHER]);
             }
-            xrc = rdv_check_table(&t, t.self, why, sizeof why);
+            /* the endpoints this learner connects to: the job's teacher rank, unless
+             * --teacher points it at a service of its own choosing */
+            xrc = o.teacher[0] ? 0 : rdv_check_table(&t, t.self, why, sizeof why);
             if (xrc == 0) /* own endpoints reachable by this learner's actors on other hosts? */
                 xrc = rdv_check_peers(&t, t.self, why, sizeof why);
         }

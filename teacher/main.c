@@ -261,6 +261,8 @@ static int mpi_rendezvous(teacher_service_t *svc, const char *bind_host, char *e
     if (xrc == 0) {
         char why[256] = "";
         int crc = rdv_check_table(&t, t.self, why, sizeof why);
+        if (crc == 0) /* a loopback endpoint advertised to learners on other hosts? */
+            crc = rdv_check_peers(&t, t.self, why, sizeof why);
         if (crc != 0) {
             LOG_ERROR("rendezvous table: %s (%s)", rdv_strerror(crc), why);
             xrc = crc;
