@@ -538,6 +538,8 @@ static int actor_send_status(actor_t *a, int type, double wait_s)
     s.obs_dim = OBS_DIM;
     s.n_actions = N_ACTIONS;
     s.n_envs = (uint32_t)a->cfg.n_envs;
+    /* the learner shows its actors' exploration rates in its progress line */
+    s.eps = actor_epsilon(&a->cfg, a->st.env_steps);
     if (type != PROTO_T_HELLO) {
         s.seq = a->st.seq;
         s.env_steps = a->st.env_steps;

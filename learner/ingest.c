@@ -95,6 +95,7 @@ int ingest_frame(ingest_t *in, const uint8_t *data, size_t len)
         snprintf(a->host, sizeof a->host, "%s", st.host);
         a->pid = st.pid;
         a->env_steps = st.env_steps;
+        a->eps = st.eps;
         if (type == PROTO_T_HELLO)
             LOG_INFO("actor %u joined from %s (pid %lld, %u envs)", st.id, st.host, (long long)st.pid, st.n_envs);
         else if (!was_known)  /* e.g. an actor that outlived a learner restart: no new hello */
@@ -179,6 +180,22 @@ int ingest_check_liveness(ingest_t *in)
         }
     }
     return lost;
+}
+
+void ingest_eps_range(const ingest_t *in, float *lo, float *hi)
+{
+    int any = 0;
+    *lo = *hi = 0.0f;
+    for (int i = 0; i < INGEST_MAX_ACTORS; i++) {
+        const ingest_actor_t *a = &in->actors[i];
+        if (!a->known || !a->alive)
+            continue;
+        if (!any || a->eps < *lo)
+            *lo = a->eps;
+        if (!any || a->eps > *hi)
+            *hi = a->eps;
+        any = 1;
+    }
 }
 
 void ingest_lost_list(const ingest_t *in, char *buf, size_t len)

@@ -23,6 +23,7 @@ typedef struct {
     int64_t pid;
     uint64_t last_seq, batches, transitions, gaps, dups;
     uint64_t env_steps;
+    float eps;                       /* exploration rate from its last status message */
     double last_seen;
 } ingest_actor_t;
 
@@ -56,6 +57,8 @@ void ingest_destroy(ingest_t **in);
 int ingest_frame(ingest_t *in, const uint8_t *data, size_t len);
 /* Declares silent actors lost (logs them); returns how many were newly lost. */
 int ingest_check_liveness(ingest_t *in);
+/* Smallest and largest exploration rate among alive actors; 0 with none alive. */
+void ingest_eps_range(const ingest_t *in, float *lo, float *hi);
 /* "id@host" of each lost actor, comma-separated, into buf. */
 void ingest_lost_list(const ingest_t *in, char *buf, size_t len);
 

@@ -448,6 +448,7 @@ int main(int argc, char **argv)
                 .teacher_latency_ms = tc && tc->answered ? 1e3 * tc->latency_sum / tc->answered : NAN,
                 .actors_alive = in->n_alive, .rejected = in->rejected, .policy_version = policy_version,
             };
+            ingest_eps_range(in, &mrow.eps_min, &mrow.eps_max);
             runlog_metrics(rl, &mrow, !o.quiet);
             in->ep_return_sum_window = 0;
             in->ep_count_window = 0;

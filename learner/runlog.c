@@ -60,7 +60,7 @@ runlog_t *runlog_open(const char *dir, int resume)
     rl->metrics = open_csv(dir, "metrics.csv",
                            "wall_s,env_steps,updates,env_steps_per_s,updates_per_s,replay_ratio,td_loss,kd_loss,"
                            "kd_alpha,eval_mean,episode_return,teacher_fraction,teacher_latency_ms,actors_alive,"
-                           "rejected,policy_version",
+                           "rejected,policy_version,eps_min,eps_max",
                            resume);
     rl->eval = open_csv(dir, "eval.csv", "wall_s,env_steps,updates,mean,std,min,max,episodes", resume);
     if (!rl->metrics || !rl->eval) {
@@ -100,10 +100,11 @@ void runlog_write_config(runlog_t *rl, const char *config)
 
 void runlog_metrics(runlog_t *rl, const runlog_metrics_t *m, int print)
 {
-    fprintf(rl->metrics, "%.3f,%lld,%lld,%.1f,%.1f,%.3f,%.6g,%.6g,%.4g,%.2f,%.2f,%.4f,%.3f,%d,%llu,%lld\n", m->wall,
+    fprintf(rl->metrics, "%.3f,%lld,%lld,%.1f,%.1f,%.3f,%.6g,%.6g,%.4g,%.2f,%.2f,%.4f,%.3f,%d,%llu,%lld,%.4g,%.4g\n", m->wall,
             (long long)m->env_steps, (long long)m->updates, m->env_steps_per_s, m->updates_per_s, m->replay_ratio,
             m->td_loss, m->kd_loss, m->kd_alpha, m->eval_mean, m->episode_return, m->teacher_fraction,
-            m->teacher_latency_ms, m->actors_alive, (unsigned long long)m->rejected, (long long)m->policy_version);
+            m->teacher_latency_ms, m->actors_alive, (unsigned long long)m->rejected, (long long)m->policy_version,
+            (double)m->eps_min, (double)m->eps_max);
     fflush(rl->metrics);
     if (!print)
         return;
@@ -116,10 +117,10 @@ void runlog_metrics(runlog_t *rl, const runlog_metrics_t *m, int print)
         snprintf(lat, sizeof lat, "%.2fms", m->teacher_latency_ms);
     snprintf(line, sizeof line,
              "%6.1fs  env %9lld (%7.0f/s)  upd %8lld (%6.0f/s)  ratio %.2f  eval %s  ep-return %s  "
-             "teacher %3.0f%% %s  actors %d  rejected %llu",
+             "eps %.2g-%.2g  teacher %3.0f%% %s  actors %d  rejected %llu",
              m->wall, (long long)m->env_steps, m->env_steps_per_s, (long long)m->updates, m->updates_per_s,
-             m->replay_ratio, ev, ep, 100.0 * m->teacher_fraction, lat, m->actors_alive,
-             (unsigned long long)m->rejected);
+             m->replay_ratio, ev, ep, (double)m->eps_min, (double)m->eps_max, 100.0 * m->teacher_fraction, lat,
+             m->actors_alive, (unsigned long long)m->rejected);
     if (rl->tty) {
         fprintf(stderr, "\r%s\033[K", line);
         fflush(stderr);

@@ -29,6 +29,7 @@ typedef struct {
     int actors_alive;
     uint64_t rejected;
     int64_t policy_version;
+    float eps_min, eps_max;        /* alive actors' exploration rates */
 } runlog_metrics_t;
 
 typedef struct {

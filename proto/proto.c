@@ -183,10 +183,10 @@ int proto_encode_status(proto_buf_t *b, const proto_status_t *m) {
     if ((m->type != PROTO_T_HELLO && m->type != PROTO_T_HEARTBEAT && m->type != PROTO_T_GOODBYE)
         || !str_ok(m->role) || !str_ok(m->host) || m->pid < 0
         || m->obs_dim < 1 || m->obs_dim > PROTO_MAX_OBS_DIM
-        || m->n_actions < 1 || m->n_actions > PROTO_MAX_ACTIONS)
+        || m->n_actions < 1 || m->n_actions > PROTO_MAX_ACTIONS || !(m->eps >= 0.0f && m->eps <= 1.0f))
         return fail_inval(b);
     enc_t e;
-    if (enc_begin(&e, b, m->type, 10, 2 * PROTO_MAX_STR)) return PROTO_ENOMEM;
+    if (enc_begin(&e, b, m->type, 10 + (m->eps > 0.0f), 2 * PROTO_MAX_STR)) return PROTO_ENOMEM;
     put_str(&e, "role", m->role);
     put_u64(&e, "id", m->id);
     put_str(&e, "host", m->host);
@@ -197,6 +197,8 @@ int proto_encode_status(proto_buf_t *b, const proto_status_t *m) {
     put_u64(&e, "seq", m->seq);
     put_u64(&e, "steps", m->env_steps);
     put_u64(&e, "pv", m->policy_version);
+    if (m->eps > 0.0f)
+        put_f32(&e, "eps", m->eps);
     return enc_end(&e);
 }
 
@@ -422,16 +424,21 @@ static int check_header(const scan_t *s) {
 }
 
 /* Scans a frame that must be of type want (or, for want == 0, a status type)
- * and carry every one of keys[0..nkeys). Returns the type or an error. */
-static int scan_msg(const uint8_t *f, size_t len, const pkey_t *keys, int nkeys, int want, scan_t *s) {
+ * and carry every one of keys[0..nkeys) except those in the optional bit mask.
+ * Returns the type or an error. */
+static int scan_msg_opt(const uint8_t *f, size_t len, const pkey_t *keys, int nkeys, uint32_t optional,
+                        int want, scan_t *s) {
     int rc = scan_map(f, len, keys, nkeys, s);
     if (rc) return rc;
     int type = check_header(s);
     if (type < 0) return type;
     if (want ? type != want : (type != PROTO_T_HELLO && type != PROTO_T_HEARTBEAT && type != PROTO_T_GOODBYE))
         return PROTO_EWRONGMSG;
-    if (s->present != (nkeys == 32 ? 0xffffffffu : (1u << nkeys) - 1)) return PROTO_EMISSING;
+    if ((s->present | optional) != (nkeys == 32 ? 0xffffffffu : (1u << nkeys) - 1)) return PROTO_EMISSING;
     return type;
+}
+static int scan_msg(const uint8_t *f, size_t len, const pkey_t *keys, int nkeys, int want, scan_t *s) {
+    return scan_msg_opt(f, len, keys, nkeys, 0, want, s);
 }
 
 int proto_peek_type(const uint8_t *frame, size_t len) {
@@ -502,15 +509,22 @@ static int get_bin(const mpr_val_t *v, size_t bytes, const void **out) {
 
 static const pkey_t status_keys[] = {
     K("role"), K("id"), K("host"), K("pid"), K("obs_dim"), K("n_act"), K("n_envs"), K("seq"), K("steps"), K("pv"),
+    K("eps"),
 };
-enum { S_ROLE, S_ID, S_HOST, S_PID, S_OBS_DIM, S_N_ACT, S_N_ENVS, S_SEQ, S_STEPS, S_PV, S_N_ };
+/* "eps" is optional (learners do not explore): a frame without it decodes with eps = 0 */
+enum { S_ROLE, S_ID, S_HOST, S_PID, S_OBS_DIM, S_N_ACT, S_N_ENVS, S_SEQ, S_STEPS, S_PV, S_EPS, S_N_ };
 
 int proto_decode_status(const uint8_t *frame, size_t len, proto_status_t *m) {
     scan_t s;
-    int type = scan_msg(frame, len, status_keys, S_N_, 0, &s);
+    int type = scan_msg_opt(frame, len, status_keys, S_N_, 1u << S_EPS, 0, &s);
     if (type < 0) return type;
     const mpr_val_t *v = s.val;
     m->type = type;
+    m->eps = 0.0f;
+    if (s.present & (1u << S_EPS)) {
+        TRY(get_f32(&v[S_EPS], &m->eps));
+        if (m->eps < 0.0f || m->eps > 1.0f) return PROTO_ERANGE;
+    }
     int64_t pid;
     TRY(get_str(&v[S_ROLE], m->role));
     TRY(get_u32(&v[S_ID], 0, UINT32_MAX, &m->id));

@@ -122,6 +122,8 @@ typedef struct {
     uint64_t seq;                    /* sequence number of the last batch sent (0: none) */
     uint64_t env_steps;              /* environment steps taken so far */
     uint64_t policy_version;         /* newest weights version held */
+    float eps;                       /* optional "eps": an actor's exploration rate in [0, 1];
+                                        0 = not sent (learners, older actors) */
 } proto_status_t;
 
 /* A batch of n-step transitions, structure of arrays. Arrays are views (see

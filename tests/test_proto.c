@@ -270,6 +270,36 @@ static void test_round_trip(void) {
               && out.n_envs == in.n_envs && out.seq == in.seq && out.env_steps == in.env_steps
               && out.policy_version == in.policy_version, "status round trip");
     }
+    {   /* the optional "eps" key: carried when set, absent (and 0) otherwise, range-checked */
+        proto_status_t in = fx_status(PROTO_T_HEARTBEAT), out;
+        size_t len_without;
+        CHECK_RC(proto_encode_status(&b, &in), 0, "encode status without eps");
+        len_without = b.len;
+        CHECK(in.eps == 0.0f && proto_decode_status(b.data, b.len, &out) == 0 && out.eps == 0.0f,
+              "a status without eps decodes with eps 0");
+        in.eps = 0.25f;
+        CHECK_RC(proto_encode_status(&b, &in), 0, "encode status with eps");
+        CHECK(b.len > len_without, "eps key not written");
+        memset(&out, 0x55, sizeof out);
+        CHECK_RC(proto_decode_status(b.data, b.len, &out), 0, "decode status with eps");
+        CHECK(out.eps == 0.25f && out.seq == in.seq, "eps round trip: %g", (double)out.eps);
+        /* the float32 0.25 (ca 3e 80 00 00) patched to 1.5 (ca 3f c0 00 00) and to NaN */
+        uint8_t frame[512];
+        memcpy(frame, b.data, b.len);
+        uint8_t *f32 = NULL;
+        for (size_t i = 0; i + 5 <= b.len; i++)
+            if (frame[i] == 0xca && frame[i + 1] == 0x3e && frame[i + 2] == 0x80 && !frame[i + 3] && !frame[i + 4])
+                f32 = frame + i;
+        CHECK(f32 != NULL, "eps float32 not found in the frame");
+        if (f32) {
+            f32[1] = 0x3f; f32[2] = 0xc0;
+            CHECK_RC(proto_decode_status(frame, b.len, &out), PROTO_ERANGE, "eps 1.5");
+            f32[1] = 0x7f; f32[2] = 0xc0;
+            CHECK_RC(proto_decode_status(frame, b.len, &out), PROTO_ENONFINITE, "eps NaN");
+        }
+        in.eps = 1.5f;
+        CHECK_RC(proto_encode_status(&b, &in), PROTO_EINVAL, "encoder refuses eps 1.5");
+    }
     {   /* A bigger batch, extreme-but-valid values. */
         enum { N = 300, D = 7 };
         static float o[N * D], o2[N * D], r[N], d[N], er[5];
