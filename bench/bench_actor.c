@@ -5,6 +5,7 @@
  *
  *   bench-actor [--repeats R] [--seconds S] [--arch SPEC] [K ...]
  * Prints the median over R runs of ~S seconds each and the ratio to K = 1. */
+#include "bench_util.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -42,18 +43,7 @@ static void *drain_main(void *arg)
     return NULL;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
-static double thread_cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* One run of the real loop for max_steps env steps; returns env steps per
  * wall second, and per CPU second of the loop's thread in *cpu_rate (the
@@ -77,9 +67,9 @@ static double bench_run(void *ctx, const char *pull_ep, const char *pub_ep, cons
         exit(1);
     }
     static volatile sig_atomic_t never;
-    double t0 = log_now(), c0 = thread_cpu_now();
+    double t0 = log_now(), c0 = bench_thread_cpu();
     int rc = actor_run(a, &never);
-    double dt = log_now() - t0, dc = thread_cpu_now() - c0;
+    double dt = log_now() - t0, dc = bench_thread_cpu() - c0;
     uint64_t steps = actor_stats(a)->env_steps;
     actor_destroy(&a);
     if (rc) {
@@ -170,8 +160,8 @@ int main(int argc, char **argv)
     double base_w = 0, base_c = 0;
     for (int i = 0; i < nk; i++) {
         const int K = ks[i];
-        qsort(wall[i], (size_t)repeats, sizeof(double), cmp_dbl);
-        qsort(cpu[i], (size_t)repeats, sizeof(double), cmp_dbl);
+        qsort(wall[i], (size_t)repeats, sizeof(double), bench_cmp_double);
+        qsort(cpu[i], (size_t)repeats, sizeof(double), bench_cmp_double);
         double mw = wall[i][repeats / 2], mc = cpu[i][repeats / 2];
         if (K == 1) {
             base_w = mw;

@@ -14,6 +14,7 @@
 #pragma GCC optimize("fp-contract=off") /* same arithmetic as cartpole.c, see there */
 #endif
 
+#include "bench_util.h"
 #include "cartpole.h"
 
 #include <math.h>
@@ -29,24 +30,8 @@
 enum { ACTION_ROWS = 1024, MAX_REPEATS = 101 };
 static const uint64_t BENCH_SEED = 2024, BENCH_STREAM = 0;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* ---------- the naive reference: a line-by-line port, one struct per copy ---------- */
 
@@ -226,13 +211,13 @@ static double time_fast(bufs_t *b, long total)
         return -1;
     long rows = total / b->k;
     long episodes = 0;
-    double t0 = now_s();
+    double t0 = bench_wall();
     for (long t = 0; t < rows; t++) {
         const int32_t *a = b->actions + (size_t)(t % ACTION_ROWS) * (size_t)b->k;
         episodes += cartpole_step(env, a, b->next_obs, b->reward, b->term, b->trunc, b->obs,
                                   b->ep_return);
     }
-    double dt = now_s() - t0;
+    double dt = bench_wall() - t0;
     sink += (double)episodes + b->obs[0];
     cartpole_destroy(&env);
     return (double)(rows * b->k) / dt;
@@ -245,12 +230,12 @@ static double time_naive(bufs_t *b, long total)
         return -1;
     naive_init(nv, b->k);
     long rows = total / b->k;
-    double t0 = now_s();
+    double t0 = bench_wall();
     for (long t = 0; t < rows; t++) {
         const int32_t *a = b->actions + (size_t)(t % ACTION_ROWS) * (size_t)b->k;
         naive_vstep(nv, b->k, a, b->next_obs, b->reward, b->term, b->trunc, b->obs);
     }
-    double dt = now_s() - t0;
+    double dt = bench_wall() - t0;
     sink += b->obs[0];
     free(nv);
     return (double)(rows * b->k) / dt;
@@ -322,7 +307,7 @@ int main(int argc, char **argv)
             naive[r] = time_naive(&b, total);
         }
         bufs_free(&b);
-        double mf = median(fast, repeats), mn = median(naive, repeats);
+        double mf = bench_median(fast, repeats), mn = bench_median(naive, repeats);
         printf("bench-env: K=%d steps_per_s=%.4g (ns_per_step=%.2f, median of %d, range %.4g..%.4g)\n",
                k, mf, 1e9 / mf, repeats, fast[0], fast[repeats - 1]);
         printf("bench-env: K=%d naive_steps_per_s=%.4g speedup_vs_naive=%.2f\n", k, mn, mf / mn);

@@ -6,6 +6,7 @@
  * time each; all cases are interleaved run by run.
  *
  * usage: bench-math [repeats (default 7)] */
+#include "bench_util.h"
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,25 +25,8 @@ static int repeats = 7;
 /* Rates are per core: this thread's CPU time, not wall time, so other processes on
  * the (shared, 2-core) machine do not count against us. main prints how much of the
  * wall time the thread actually ran. */
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef void (*work_fn)(void *ctx);
 
@@ -69,10 +53,10 @@ static bcase *add_case(work_fn fn, void *ctx)
     // calibrate: how many calls fill MIN_SECONDS
     long n = 1;
     for (;;) {
-        double t0 = now();
+        double t0 = bench_thread_cpu();
         for (long i = 0; i < n; i++)
             fn(ctx);
-        double dt = now() - t0;
+        double dt = bench_thread_cpu() - t0;
         if (dt > MIN_SECONDS / 4) {
             n = (long)((double)n * MIN_SECONDS / dt) + 1;
             break;
@@ -88,15 +72,15 @@ static void run_cases(void)
     for (int k = 0; k < repeats; k++)
         for (int j = 0; j < n_cases; j++) {
             bcase *c = &cases[j];
-            double t0 = now();
+            double t0 = bench_thread_cpu();
             for (long i = 0; i < c->n; i++)
                 c->fn(c->ctx);
-            c->r[k] = (double)c->n / (now() - t0);
+            c->r[k] = (double)c->n / (bench_thread_cpu() - t0);
         }
     for (int j = 0; j < n_cases; j++) {
         double sorted[MAX_REPEATS];
         memcpy(sorted, cases[j].r, sizeof(double) * (size_t)repeats);
-        qsort(sorted, (size_t)repeats, sizeof sorted[0], cmp_double);
+        qsort(sorted, (size_t)repeats, sizeof sorted[0], bench_cmp_double);
         cases[j].median = sorted[repeats / 2];
     }
 }
@@ -368,10 +352,10 @@ int main(int argc, char **argv)
     dqn_bench *d1 = setup_dqn("4-64-64-2", 32, 25, &r);
     dqn_bench *d2 = setup_dqn("4-64-64-2", 256, 4, &r);
     dqn_bench *d3 = setup_dqn("4-256-256-2", 64, 0, &r);
-    const double w0 = wall(), c0 = now();
+    const double w0 = bench_wall(), c0 = bench_thread_cpu();
     run_cases();
     printf("timed section: %.1f s wall, %.1f s on this thread's CPU (%.0f%%; the rest went to other "
-           "processes)\n", wall() - w0, now() - c0, 100.0 * (now() - c0) / (wall() - w0));
+           "processes)\n", bench_wall() - w0, bench_thread_cpu() - c0, 100.0 * (bench_thread_cpu() - c0) / (bench_wall() - w0));
 
     double peak = report_sgemm(g1);
     double p2 = report_sgemm(g2), p3 = report_sgemm(g3);

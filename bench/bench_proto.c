@@ -13,6 +13,7 @@
  * Each figure is the median of several repeats.
  *
  * usage: bench-proto [--quick] [--repeats N] */
+#include "bench_util.h"
 #include <msgpack.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,16 +27,6 @@
 
 enum { N = 256, D = 4, A = 2, MAX_REPEATS = 51 };
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-static double median(double *v, int n) { qsort(v, (size_t)n, sizeof *v, cmp_double); return v[n / 2]; }
 
 static float obs[N * D], obs2[N * D], rew[N], disc[N], ep_ret[1] = { 57.0f };
 static int32_t act[N], ep_len[1] = { 57 };
@@ -152,12 +143,12 @@ static double socket_run(int n_senders, int n_msgs, uint64_t *rejected) {
     double t0 = 0;
     for (int got = 0; got < total; got++) {
         if (zmq_msg_recv(&msg, pull, 0) < 0) break;
-        if (got == 0) t0 = now_s();
+        if (got == 0) t0 = bench_wall();
         proto_batch_t m;
         if (proto_decode_batch(zmq_msg_data(&msg), zmq_msg_size(&msg), &m)) { (*rejected)++; continue; }
         copy_out(&m);
     }
-    double dt = now_s() - t0;
+    double dt = bench_wall() - t0;
     for (int i = 0; i < n_senders; i++) pthread_join(th[i], NULL);
     zmq_msg_close(&msg);
     zmq_close(pull);
@@ -191,31 +182,31 @@ int main(int argc, char **argv) {
 
     double naive = 0;
     for (int r = 0; r < repeats; r++) {
-        double t0 = now_s();
+        double t0 = bench_wall();
         for (int i = 0; i < iters; i++) if (naive_decode(frame, flen)) return 1;
-        t[r] = (now_s() - t0) / iters;
+        t[r] = (bench_wall() - t0) / iters;
     }
-    naive = median(t, repeats);
+    naive = bench_median(t, repeats);
     for (int r = 0; r < repeats; r++) {
-        double t0 = now_s();
+        double t0 = bench_wall();
         for (int i = 0; i < iters; i++) { m.seq = (uint64_t)i; if (proto_encode_batch(&b, &m)) return 1; }
-        t[r] = (now_s() - t0) / iters;
+        t[r] = (bench_wall() - t0) / iters;
     }
-    report("encode", median(t, repeats), flen, 0);
+    report("encode", bench_median(t, repeats), flen, 0);
     for (int r = 0; r < repeats; r++) {
-        double t0 = now_s();
+        double t0 = bench_wall();
         proto_batch_t d;
         for (int i = 0; i < iters; i++) { if (proto_decode_batch(frame, flen, &d)) return 1; sink += d.n; }
-        t[r] = (now_s() - t0) / iters;
+        t[r] = (bench_wall() - t0) / iters;
     }
-    report("decode (views)", median(t, repeats), flen, naive);
+    report("decode (views)", bench_median(t, repeats), flen, naive);
     for (int r = 0; r < repeats; r++) {
-        double t0 = now_s();
+        double t0 = bench_wall();
         proto_batch_t d;
         for (int i = 0; i < iters; i++) { if (proto_decode_batch(frame, flen, &d)) return 1; copy_out(&d); }
-        t[r] = (now_s() - t0) / iters;
+        t[r] = (bench_wall() - t0) / iters;
     }
-    report("decode+copy", median(t, repeats), flen, naive);
+    report("decode+copy", bench_median(t, repeats), flen, naive);
     report("naive decode", naive, flen, 0);
 
     int msgs = quick ? 5000 : 50000, sock_repeats = quick ? 1 : 3;
@@ -226,7 +217,7 @@ int main(int argc, char **argv) {
             s[r] = socket_run(senders, msgs / senders, &rejected);
             if (s[r] < 0) { fprintf(stderr, "socket run failed\n"); return 1; }
         }
-        double dt = median(s, sock_repeats);
+        double dt = bench_median(s, sock_repeats);
         int total = senders * (msgs / senders);
         printf("  PUSH->PULL %d sender%s: %8.0f messages/s  %6.2f M transitions/s  %5.2f GB/s  (decoded+copied, %llu rejected)\n",
                senders, senders > 1 ? "s" : " ", total / dt, total * (double)N / dt / 1e6, total * (double)flen / dt / 1e9,

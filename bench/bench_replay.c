@@ -2,6 +2,7 @@
  * prioritised sampling (B = 256) with priority updates, and checkpoint save/load.
  *
  *   bench_replay [capacity]      (default 1000000; obs_dim 4, 2 actions) */
+#include "bench_util.h"
 #include "ckpt.h"
 #include "replay.h"
 #include "rng.h"
@@ -12,12 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int bench(size_t cap, int prioritized)
 {
@@ -42,12 +37,12 @@ static int bench(size_t cap, int prioritized)
         q[2 * i] = q[2 * i + 1] = 0.5f;
     }
     size_t adds = 2 * cap / N;
-    double t0 = now();
+    double t0 = bench_wall();
     for (size_t i = 0; i < adds; i++)
         replay_add(rb, N, obs, act, rew, nobs, disc, (i & 1) ? q : NULL);
-    double t_add = now() - t0;
+    double t_add = bench_wall() - t0;
     int rounds = 20000;
-    t0 = now();
+    t0 = bench_wall();
     for (int r = 0; r < rounds; r++) {
         replay_sample(rb, &rng, B, 0.4f, b);
         if (prioritized) {
@@ -56,7 +51,7 @@ static int bench(size_t cap, int prioritized)
             replay_update_priorities(rb, b->serial, td, B);
         }
     }
-    double t_s = now() - t0;
+    double t_s = bench_wall() - t0;
     printf("%-11s capacity %zu: add %.1f M transitions/s; sample%s B=%d: %.1f k batches/s (%.2f us/batch)\n",
            prioritized ? "prioritized" : "uniform", cap, adds * (double)N / t_add / 1e6,
            prioritized ? "+update" : "", B, rounds / t_s / 1e3, t_s / rounds * 1e6);
@@ -80,12 +75,12 @@ static int bench_ckpt(void)
     if (!a.params || !a.target_params || !a.adam_m || !a.adam_v)
         goto fail;
     snprintf(path, sizeof path, "/tmp/bench_replay_%ld.ckpt", (long)getpid());
-    double t0 = now();
+    double t0 = bench_wall();
     int rc = ckpt_save(path, &a);
-    double t1 = now();
+    double t1 = bench_wall();
     if (rc == CKPT_OK)
         rc = ckpt_load(path, &a.arch, &c);
-    double t2 = now();
+    double t2 = bench_wall();
     unlink(path);
     if (rc != CKPT_OK) {
         fprintf(stderr, "bench_replay: %s\n", ckpt_strerror(rc));

@@ -11,6 +11,7 @@
  * most, since one query alone is too small a matrix to use sgemm well).
  *
  *   bench-teacher [--seconds 3] [--states 256,16] [--inflight 4] [--arch 4-256-256-2] */
+#include "bench_util.h"
 #include <cblas.h>
 #include <pthread.h>
 #include <signal.h>
@@ -40,12 +41,6 @@ typedef struct {
     int errors;
 } client_t;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void *client_main(void *arg)
 {
@@ -65,13 +60,13 @@ static void *client_main(void *arg)
     double sent_at[64];
     uint64_t next = 0;
     int out = 0;
-    const double end = now_s() + seconds;
-    while (now_s() < end || out > 0) {
-        while (out < inflight && now_s() < end) {
+    const double end = bench_wall() + seconds;
+    while (bench_wall() < end || out > 0) {
+        while (out < inflight && bench_wall() < end) {
             proto_query_t q = {.req_id = next, .temperature = 1.0f, .n = (uint32_t)states, .obs_dim = 4,
                                .obs = obs};
             proto_encode_query(&b, &q);
-            sent_at[next % 64] = now_s();
+            sent_at[next % 64] = bench_wall();
             zmq_send(s, b.data, b.len, 0);
             next++;
             out++;
@@ -87,7 +82,7 @@ static void *client_main(void *arg)
         proto_reply_t r;
         if (proto_decode_reply(zmq_msg_data(&m), zmq_msg_size(&m), &r) == 0) {
             if (c->n_lat < MAX_LAT)
-                c->lat[c->n_lat++] = now_s() - sent_at[r.req_id % 64];
+                c->lat[c->n_lat++] = bench_wall() - sent_at[r.req_id % 64];
             c->requests++;
             c->states += r.n;
         } else {
@@ -115,11 +110,6 @@ static void *server_main(void *arg)
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* One configuration; returns states/s. */
 static double run_config(const mlp_arch_t *arch, const float *params, int batching, int n_clients)
@@ -138,7 +128,7 @@ static double run_config(const mlp_arch_t *arch, const float *params, int batchi
     pthread_t st, ct[8];
     pthread_create(&st, NULL, server_main, &sv);
     client_t cl[8];
-    double t0 = now_s();
+    double t0 = bench_wall();
     for (int i = 0; i < n_clients; i++) {
         memset(&cl[i], 0, sizeof cl[i]);
         cl[i].index = i;
@@ -155,7 +145,7 @@ static double run_config(const mlp_arch_t *arch, const float *params, int batchi
         n_lat += cl[i].n_lat;
         errors += cl[i].errors;
     }
-    double dt = now_s() - t0;
+    double dt = bench_wall() - t0;
     sv.stop = 1;
     pthread_join(st, NULL);
     teacher_stats_t stats;
@@ -168,7 +158,7 @@ static double run_config(const mlp_arch_t *arch, const float *params, int batchi
         k += cl[i].n_lat;
         free(cl[i].lat);
     }
-    qsort(all, n_lat, sizeof(double), cmp_double);
+    qsort(all, n_lat, sizeof(double), bench_cmp_double);
     double p50 = n_lat ? all[n_lat / 2] : 0, p99 = n_lat ? all[(size_t)(0.99 * (double)(n_lat - 1))] : 0;
     free(all);
     double sps = (double)sts / dt;
@@ -226,12 +216,12 @@ int main(int argc, char **argv)
         double kern[2];
         for (int k = 0; k < 2; k++) {
             int B = k ? (states < 1024 ? states : 1024) : 1024, reps = 0;
-            double t0 = now_s();
-            while (now_s() - t0 < 0.5) {
+            double t0 = bench_wall();
+            while (bench_wall() - t0 < 0.5) {
                 mlp_infer(&arch, net->params, x, B, q, scratch);
                 reps++;
             }
-            kern[k] = (double)B * reps / (now_s() - t0);
+            kern[k] = (double)B * reps / (bench_wall() - t0);
         }
         printf("\nbench-teacher: %s teacher, queries of %d states, %d in flight per client, %.1f s per row\n",
                arch_spec, states, inflight, seconds);
