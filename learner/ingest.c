@@ -16,13 +16,12 @@ ingest_t *ingest_new(replay_t *replay, uint32_t max_batch, double actor_timeout)
     in->actor_timeout = actor_timeout;
     in->last_cap = max_batch;
     const size_t d = (size_t)replay->obs_dim;
-    in->last_obs = malloc(sizeof(float) * max_batch * d);
     in->obs = malloc(sizeof(float) * max_batch * d);
     in->next_obs = malloc(sizeof(float) * max_batch * d);
     in->reward = malloc(sizeof(float) * max_batch);
     in->discount = malloc(sizeof(float) * max_batch);
     in->action = malloc(sizeof(int32_t) * max_batch);
-    if (!in->last_obs || !in->obs || !in->next_obs || !in->reward || !in->discount || !in->action)
+    if (!in->obs || !in->next_obs || !in->reward || !in->discount || !in->action)
         ingest_destroy(&in);
     return in;
 }
@@ -32,7 +31,6 @@ void ingest_destroy(ingest_t **inp)
     if (!inp || !*inp)
         return;
     ingest_t *in = *inp;
-    free(in->last_obs);
     free(in->obs);
     free(in->next_obs);
     free(in->reward);
@@ -151,7 +149,6 @@ int ingest_frame(ingest_t *in, const uint8_t *data, size_t len)
     in->last_serial0 = replay_add(in->replay, (int)b.n, in->obs, in->action, in->reward, in->next_obs,
                                   in->discount, NULL);
     in->last_n = b.n;
-    memcpy(in->last_obs, in->obs, sizeof(float) * b.n * d);
     in->batches++;
     in->transitions += b.n;
     for (uint32_t i = 0; i < b.n_episodes; i++) {

@@ -38,12 +38,13 @@ typedef struct {
     double ep_return_recent;         /* exponential moving average of finished returns */
     double ep_return_sum_window;     /* returns finished since last metrics row */
     uint64_t ep_count_window;
-    /* the last accepted batch, copied out, for the teacher query */
+    /* the last accepted batch: its first replay serial and size */
     uint64_t last_serial0;
     uint32_t last_n;
-    float *last_obs;                 /* (PROTO_MAX_N cap, obs_dim) */
-    uint32_t last_cap;
-    /* scratch copy-out buffers sized for the cap */
+    uint32_t last_cap;               /* transitions accepted per message at most */
+    /* copy-out buffers sized for the cap; only an accepted batch writes them, so
+     * obs (last_n, obs_dim) is the last accepted batch's until the next one
+     * (the learner's teacher query reads it) */
     float *obs, *next_obs, *reward, *discount;
     int32_t *action;
 } ingest_t;

@@ -360,7 +360,7 @@ int main(int argc, char **argv)
             if (r == 1) {
                 ingested += in->last_n;
                 if (tc)
-                    tclient_query(tc, in->last_serial0, in->last_n, (uint32_t)d->replay->obs_dim, in->last_obs);
+                    tclient_query(tc, in->last_serial0, in->last_n, (uint32_t)d->replay->obs_dim, in->obs);
                 if (dqn_ready(d))
                     credit += (double)in->last_n * o.replay_ratio / cfg.batch_size;
             }
